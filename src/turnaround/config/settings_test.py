@@ -1,0 +1,17 @@
+"""Fast settings for the test suite: cheap hashing, in-memory email, local cache."""
+
+import os
+
+os.environ.setdefault("TURNAROUND_DATA_DIR", os.path.join(os.getcwd(), "var", "test"))
+os.environ.setdefault("DEBUG", "0")
+
+from turnaround.config.settings import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+ACCOUNT_RATE_LIMITS = {"login_failed": "5/5m/ip,5/5m/key"}
