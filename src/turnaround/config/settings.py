@@ -74,6 +74,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "turnaround.web.context.navigation",
             ],
+            "builtins": ["turnaround.web.templatetags.turnaround_tags"],
         },
     },
 ]
@@ -130,8 +131,9 @@ CACHES = {
     }
     if env_str("REDIS_URL")
     else {
-        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
-        "LOCATION": "turnaround_cache",
+        # shared by every gunicorn worker on the embedded default (sign-in throttling needs that)
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(DATA_DIR / "cache"),
     }
 }
 
@@ -150,6 +152,7 @@ STATICFILES_DIRS = [
     ("vendor/vega-lite", ASSETS_DIR / "vega-lite" / "build"),
     ("vendor/vega-embed", ASSETS_DIR / "vega-embed" / "build"),
 ]
+WHITENOISE_MANIFEST_STRICT = False
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -1,6 +1,7 @@
 from django.http import HttpRequest, JsonResponse
 from django.urls import include, path
 
+from turnaround.accounts.views import SignInView
 from turnaround.api.router import api
 
 
@@ -9,7 +10,9 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 
 urlpatterns = [
+    path("accounts/login/", SignInView.as_view(), name="account_login"),
     path("accounts/", include("allauth.urls")),
+    path("account/", include("turnaround.accounts.urls")),
     path("api/v1/", api.urls),
     path("healthz", healthz, name="healthz"),
     path("", include("turnaround.web.urls")),

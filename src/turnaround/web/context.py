@@ -1,7 +1,44 @@
+"""Navigation that fits the signed-in role, and the data notes of the states the user reaches."""
+
+from __future__ import annotations
+
 from typing import Any
 
 from django.http import HttpRequest
+from django.urls import reverse
+
+from turnaround.accounts.access import get_reach, visible_states
+from turnaround.accounts.models import Role
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
-    return {}
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    reach = get_reach(user)
+    path = request.path
+    items: list[dict[str, Any]] = []
+    states = list(visible_states(user).only("code", "name", "data_note"))
+    for state in states:
+        if state.pk in reach.state_ids:
+            url = reverse("web:state", args=[state.code])
+            items.append({"label": f"{state.name} overview", "url": url})
+    if reach.district_ids:
+        for district_id in sorted(reach.district_ids):
+            url = reverse("web:district", args=[district_id])
+            items.append({"label": "My district", "url": url})
+    if reach.school_ids and not reach.state_ids and not reach.district_ids:
+        for school_id in sorted(reach.school_ids):
+            items.append({"label": "My school", "url": reverse("web:school", args=[school_id])})
+    items.append({"label": "Schools", "url": reverse("web:schools")})
+    if reach.admin_state_ids:
+        items.append({"label": "Audit trail", "url": reverse("web:audit")})
+    items.append({"label": "API tokens", "url": reverse("accounts:tokens")})
+    for item in items:
+        item["current"] = path == item["url"]
+    labels = {r.value: r.label for r in Role}
+    return {
+        "nav_items": items,
+        "role_labels": sorted(labels[r] for r in reach.roles),
+        "data_notes": [s.data_note for s in states if s.data_note],
+    }

@@ -1,0 +1,1 @@
+"""Pure computation for turnaround: no Django, arrays in, immutable results out."""
