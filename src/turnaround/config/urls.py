@@ -17,3 +17,6 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("", include("turnaround.web.urls")),
 ]
+
+handler404 = "turnaround.web.views.page_not_found"
+handler500 = "turnaround.web.views.server_error"

@@ -23,3 +23,17 @@ def home(request: HttpRequest) -> HttpResponse:
     if not reach.is_empty:
         return redirect("web:schools")
     return render(request, "web/no_access.html")
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    return render(request, "404.html", status=404)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """A plain error page with the correlation id, so support can find the log lines."""
+    from django.template import loader
+
+    from turnaround.core.middleware import current_request_id
+
+    template = loader.get_template("500.html")
+    return HttpResponse(template.render({"request_id": current_request_id()}), status=500)
