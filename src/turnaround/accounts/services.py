@@ -154,3 +154,17 @@ def token_authenticate(key: str) -> User | None:
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token.user
+
+
+def membership_remove(*, actor: Any, membership: Membership) -> None:
+    with transaction.atomic():
+        org = membership.organisation
+        audit_record(
+            actor=actor,
+            action=AuditEvent.Action.DELETE,
+            obj=membership,
+            state_id=_state_id_of(org),
+            changes={"user": [membership.user.username, None], "role": [membership.role, None],
+                     "organisation": [str(org), None]},
+        )
+        membership.delete()

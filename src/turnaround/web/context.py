@@ -32,6 +32,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             items.append({"label": "My school", "url": reverse("web:school", args=[school_id])})
     items.append({"label": "Schools", "url": reverse("web:schools")})
     if reach.admin_state_ids:
+        items.append({"label": "People", "url": reverse("accounts:people")})
         items.append({"label": "Audit trail", "url": reverse("web:audit")})
     items.append({"label": "API tokens", "url": reverse("accounts:tokens")})
     for item in items:
