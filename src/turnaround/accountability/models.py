@@ -26,9 +26,7 @@ class AccountabilityDetermination(models.Model):
     is_official = models.BooleanField(
         default=False, help_text="published by the state rather than computed here"
     )
-    source = models.ForeignKey(
-        "performance.DataSource", on_delete=models.PROTECT, related_name="+"
-    )
+    source = models.ForeignKey("performance.DataSource", on_delete=models.PROTECT, related_name="+")
 
     class Meta:
         ordering = ["-year"]
@@ -69,9 +67,7 @@ class Designation(models.Model):
     entered_year = models.PositiveSmallIntegerField()
     exited_year = models.PositiveSmallIntegerField(null=True, blank=True)
     exit_reason = models.CharField(max_length=300, blank=True, default="")
-    source = models.ForeignKey(
-        "performance.DataSource", on_delete=models.PROTECT, related_name="+"
-    )
+    source = models.ForeignKey("performance.DataSource", on_delete=models.PROTECT, related_name="+")
 
     class Meta:
         ordering = ["-entered_year"]
@@ -80,8 +76,7 @@ class Designation(models.Model):
                 fields=["school", "status", "entered_year"], name="designation_unique"
             ),
             models.CheckConstraint(
-                condition=Q(exited_year__isnull=True)
-                | Q(exited_year__gt=models.F("entered_year")),
+                condition=Q(exited_year__isnull=True) | Q(exited_year__gt=models.F("entered_year")),
                 name="designation_exit_after_entry",
             ),
         ]

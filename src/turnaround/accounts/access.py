@@ -41,7 +41,9 @@ class Reach:
 
     @property
     def is_empty(self) -> bool:
-        return not (self.state_ids or self.district_ids or self.school_ids or self.partner_school_ids)
+        return not (
+            self.state_ids or self.district_ids or self.school_ids or self.partner_school_ids
+        )
 
     def schools_q(self) -> Q:
         q = Q(pk__in=[])
@@ -164,6 +166,7 @@ class SchoolAccess:
     school: School
     sees_restricted: bool
     can_edit: bool
+    sees_district: bool
 
 
 @dataclass(frozen=True)
@@ -182,15 +185,15 @@ class StateAccess:
 
 def get_school_for_user(user: User | object, school_id: int) -> SchoolAccess:
     reach = get_reach(user)
-    school = (
-        visible_schools(user).select_related("district__state").filter(pk=school_id).first()
-    )
+    school = visible_schools(user).select_related("district__state").filter(pk=school_id).first()
     if school is None:
         raise Http404("No such school.")
     return SchoolAccess(
         school=school,
         sees_restricted=reach.sees_restricted(school),
         can_edit=reach.administers(school.district.state_id),
+        sees_district=school.district.state_id in reach.state_ids
+        or school.district_id in reach.district_ids,
     )
 
 

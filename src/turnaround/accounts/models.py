@@ -35,14 +35,22 @@ STATE_ROLES = frozenset(
 )
 #: Roles that see unsuppressed (restricted) aggregates of the schools they reach.
 RESTRICTED_ROLES = frozenset(
-    {Role.STATE_ADMIN, Role.STATE_STAFF, Role.DISTRICT_LEADER, Role.SCHOOL_LEADER, Role.PARTNER_STAFF}
+    {
+        Role.STATE_ADMIN,
+        Role.STATE_STAFF,
+        Role.DISTRICT_LEADER,
+        Role.SCHOOL_LEADER,
+        Role.PARTNER_STAFF,
+    }
 )
 
 
 class Membership(models.Model):
     """A role held in one organisation. State roles hold a state, and so on down."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
     role = models.CharField(max_length=20, choices=Role.choices)
     state = models.ForeignKey(
         "organizations.State", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
@@ -67,14 +75,34 @@ class Membership(models.Model):
             models.CheckConstraint(
                 name="membership_scope_matches_role",
                 condition=(
-                    Q(role__in=[r.value for r in STATE_ROLES], state__isnull=False,
-                      district__isnull=True, school__isnull=True, partner__isnull=True)
-                    | Q(role=Role.DISTRICT_LEADER, district__isnull=False, state__isnull=True,
-                        school__isnull=True, partner__isnull=True)
-                    | Q(role=Role.SCHOOL_LEADER, school__isnull=False, state__isnull=True,
-                        district__isnull=True, partner__isnull=True)
-                    | Q(role=Role.PARTNER_STAFF, partner__isnull=False, state__isnull=True,
-                        district__isnull=True, school__isnull=True)
+                    Q(
+                        role__in=[r.value for r in STATE_ROLES],
+                        state__isnull=False,
+                        district__isnull=True,
+                        school__isnull=True,
+                        partner__isnull=True,
+                    )
+                    | Q(
+                        role=Role.DISTRICT_LEADER,
+                        district__isnull=False,
+                        state__isnull=True,
+                        school__isnull=True,
+                        partner__isnull=True,
+                    )
+                    | Q(
+                        role=Role.SCHOOL_LEADER,
+                        school__isnull=False,
+                        state__isnull=True,
+                        district__isnull=True,
+                        partner__isnull=True,
+                    )
+                    | Q(
+                        role=Role.PARTNER_STAFF,
+                        partner__isnull=False,
+                        state__isnull=True,
+                        district__isnull=True,
+                        school__isnull=True,
+                    )
                 ),
             ),
             models.UniqueConstraint(
@@ -98,7 +126,9 @@ class ApiToken(models.Model):
 
     PREFIX = "tat_"
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
     name = models.CharField(max_length=100)
     key_prefix = models.CharField(max_length=12, db_index=True)
     key_hash = models.CharField(max_length=64, unique=True)

@@ -30,19 +30,24 @@ class PersonForm(forms.Form):
     last_name = forms.CharField(max_length=150, required=False)
     role = forms.ChoiceField(choices=Role.choices)
     district = forms.ModelChoiceField(
-        queryset=District.objects.none(), required=False,
+        queryset=District.objects.none(),
+        required=False,
         help_text="For a district leader.",
     )
     school_code = forms.CharField(
-        max_length=20, required=False, label="School code",
+        max_length=20,
+        required=False,
+        label="School code",
         help_text="For a school leader: the state school code, e.g. 00350505.",
     )
     partner = forms.ModelChoiceField(
-        queryset=PartnerOrganization.objects.all(), required=False,
+        queryset=PartnerOrganization.objects.all(),
+        required=False,
         help_text="For partner staff.",
     )
     password = forms.CharField(
-        required=False, widget=forms.PasswordInput(render_value=False),
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
         label="Initial password",
         help_text="At least 12 characters; needed only for a new account. "
         "Give it to the person privately; they can change it after signing in.",
@@ -89,7 +94,9 @@ def _admin_state(request: HttpRequest) -> State:
 
 def _memberships_in(state: State):  # type: ignore[no-untyped-def]
     return Membership.objects.filter(
-        Q(state=state) | Q(district__state=state) | Q(school__district__state=state)
+        Q(state=state)
+        | Q(district__state=state)
+        | Q(school__district__state=state)
         | Q(role=Role.PARTNER_STAFF, partner__assignments__school__district__state=state)
     ).distinct()
 
@@ -108,8 +115,9 @@ def people(request: HttpRequest) -> HttpResponse:
                     form.add_error(field if field in form.fields else None, errs)
             else:
                 messages.success(
-                    request, f"{form.cleaned_data['username']} now has the role "
-                    f"{Role(form.cleaned_data['role']).label} in {form.organisation()}."
+                    request,
+                    f"{form.cleaned_data['username']} now has the role "
+                    f"{Role(form.cleaned_data['role']).label} in {form.organisation()}.",
                 )
                 return redirect("accounts:people")
         status = 422
@@ -121,13 +129,16 @@ def people(request: HttpRequest) -> HttpResponse:
     )
     if q:
         memberships = memberships.filter(
-            Q(user__username__icontains=q) | Q(user__email__icontains=q)
+            Q(user__username__icontains=q)
+            | Q(user__email__icontains=q)
             | Q(user__last_name__icontains=q)
         )
     page = Paginator(memberships, 50).get_page(request.GET.get("page"))
     return render(
-        request, "accounts/people.html",
-        {"form": form, "state": state, "page": page, "q": q}, status=status,
+        request,
+        "accounts/people.html",
+        {"form": form, "state": state, "page": page, "q": q},
+        status=status,
     )
 
 
@@ -139,13 +150,20 @@ def _grant(request: HttpRequest, form: PersonForm) -> None:
             if not data.get("password"):
                 raise ValidationError({"password": "A new account needs an initial password."})
             user_create_with_membership(
-                actor=request.user, username=data["username"], email=data["email"],
-                password=data["password"], role=data["role"], organisation=form.organisation(),
-                first_name=data.get("first_name", ""), last_name=data.get("last_name", ""),
+                actor=request.user,
+                username=data["username"],
+                email=data["email"],
+                password=data["password"],
+                role=data["role"],
+                organisation=form.organisation(),
+                first_name=data.get("first_name", ""),
+                last_name=data.get("last_name", ""),
             )
         else:
             membership_add(
-                actor=request.user, user=existing, role=data["role"],
+                actor=request.user,
+                user=existing,
+                role=data["role"],
                 organisation=form.organisation(),
             )
             forget_reach(existing)

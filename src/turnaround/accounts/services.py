@@ -21,7 +21,12 @@ _SCOPE_FOR_ROLE: dict[str, type] = {
     Role.SCHOOL_LEADER.value: School,
     Role.PARTNER_STAFF.value: PartnerOrganization,
 }
-_FIELD_FOR_SCOPE = {State: "state", District: "district", School: "school", PartnerOrganization: "partner"}
+_FIELD_FOR_SCOPE = {
+    State: "state",
+    District: "district",
+    School: "school",
+    PartnerOrganization: "partner",
+}
 
 
 def _state_id_of(org: Any) -> int | None:
@@ -40,8 +45,10 @@ def membership_add(*, actor: Any, user: User, role: str, organisation: Any) -> M
     expected = _SCOPE_FOR_ROLE[role]
     if not isinstance(organisation, expected):
         raise ValidationError(
-            {"organisation": f"the role {role} belongs to a {expected.__name__.lower()}, "
-             f"not a {type(organisation).__name__.lower()}"}
+            {
+                "organisation": f"the role {role} belongs to a {expected.__name__.lower()}, "
+                f"not a {type(organisation).__name__.lower()}"
+            }
         )
     with transaction.atomic():
         membership, created = Membership.objects.get_or_create(
@@ -53,8 +60,11 @@ def membership_add(*, actor: Any, user: User, role: str, organisation: Any) -> M
                 action=AuditEvent.Action.CREATE,
                 obj=membership,
                 state_id=_state_id_of(organisation),
-                changes={"user": [None, user.username], "role": [None, role],
-                         "organisation": [None, str(organisation)]},
+                changes={
+                    "user": [None, user.username],
+                    "role": [None, role],
+                    "organisation": [None, str(organisation)],
+                },
             )
     return membership
 
@@ -164,7 +174,10 @@ def membership_remove(*, actor: Any, membership: Membership) -> None:
             action=AuditEvent.Action.DELETE,
             obj=membership,
             state_id=_state_id_of(org),
-            changes={"user": [membership.user.username, None], "role": [membership.role, None],
-                     "organisation": [str(org), None]},
+            changes={
+                "user": [membership.user.username, None],
+                "role": [membership.role, None],
+                "organisation": [str(org), None],
+            },
         )
         membership.delete()

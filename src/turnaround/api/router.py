@@ -1,6 +1,25 @@
-"""The /api/v1/ root. Each domain app contributes a router; see turnaround/<app>/api.py."""
+"""The /api/v1/ root. Each domain app contributes a router; see turnaround/<app>/api.py.
 
+Every endpoint requires a personal access token or a browser session (``turnaround.api.auth``).
+Errors have one shape, ``{"detail": ...}``:
+
+- 401 when neither credential is valid;
+- 404 ``{"detail": "Not found."}`` for a missing object and for one that is not yours alike;
+- 422 ``{"detail": [{"loc": [...], "msg": "...", "type": "..."}]}`` for a bad parameter, each
+  item naming where the value is (``["query", "type"]``) and what is wrong with it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, ValidationError
+
+from turnaround.api.auth import default_auth
+from turnaround.organizations.api import router as organizations_router
+from turnaround.organizations.selectors import FilterError
 
 api = NinjaAPI(
     title="turnaround API",
@@ -9,4 +28,51 @@ api = NinjaAPI(
     "or a personal access token (Authorization: Bearer tat_…).",
     docs_url="/docs",
     urls_namespace="api",
+    auth=default_auth(),
 )
+
+api.add_router("/", organizations_router)
+
+
+def _error_item(error: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "loc": [part if isinstance(part, int) else str(part) for part in error.get("loc", ())],
+        "msg": str(error.get("msg", "invalid value")),
+        "type": str(error.get("type", "value_error")),
+    }
+
+
+@api.exception_handler(ValidationError)
+def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    return api.create_response(
+        request, {"detail": [_error_item(e) for e in exc.errors]}, status=422
+    )
+
+
+@api.exception_handler(FilterError)
+def filter_error(request: HttpRequest, exc: FilterError) -> HttpResponse:
+    detail = [
+        {"loc": ["query", param], "msg": reason, "type": "value_error"}
+        for param, reason in exc.errors.items()
+    ]
+    return api.create_response(request, {"detail": detail}, status=422)
+
+
+@api.exception_handler(Http404)
+def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    # The same answer whether the object is missing or belongs to someone else.
+    return api.create_response(request, {"detail": "Not found."}, status=404)
+
+
+@api.exception_handler(AuthenticationError)
+def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    response = api.create_response(
+        request,
+        {
+            "detail": "Authentication required: sign in, or send a personal access token as "
+            "'Authorization: Bearer tat_…'. Revoked and expired tokens are refused."
+        },
+        status=401,
+    )
+    response["WWW-Authenticate"] = 'Bearer realm="turnaround"'
+    return response

@@ -7,9 +7,9 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from turnaround.audit.selectors import events_for_admin
-from turnaround.audit.models import AuditEvent
 from turnaround.accounts.access import get_reach
+from turnaround.audit.models import AuditEvent
+from turnaround.audit.selectors import events_for_admin
 
 
 @login_required

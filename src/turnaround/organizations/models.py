@@ -37,9 +37,7 @@ class State(models.Model):
 
 class District(models.Model):
     state = models.ForeignKey(State, on_delete=models.PROTECT, related_name="districts")
-    code = models.CharField(
-        "state district code", max_length=20, validators=[state_code_validator]
-    )
+    code = models.CharField("state district code", max_length=20, validators=[state_code_validator])
     nces_leaid = models.CharField(
         "NCES LEAID", max_length=7, blank=True, default="", validators=[leaid_validator]
     )

@@ -56,7 +56,7 @@ class SchoolFilters:
 
     @classmethod
     def from_params(cls, params: Any) -> SchoolFilters:
-        """Parse query parameters (a QueryDict or mapping); raise FilterError naming each bad one."""
+        """Parse query parameters (QueryDict or mapping); FilterError names each bad one."""
         errors: dict[str, str] = {}
         get = params.get
 
@@ -74,9 +74,7 @@ class SchoolFilters:
             )
         level = (get("level") or "").strip()
         if level and level not in dict(LEVEL_CHOICES):
-            errors["level"] = f"unknown level {level!r}; allowed: " + ", ".join(
-                dict(LEVEL_CHOICES)
-            )
+            errors["level"] = f"unknown level {level!r}; allowed: " + ", ".join(dict(LEVEL_CHOICES))
         title_i = (get("title_i") or "").strip()
         allowed_title = [*TitleIStatus.values, "any"]
         if title_i and title_i not in allowed_title:
@@ -217,8 +215,12 @@ def level_counts(qs: QuerySet[School]) -> list[LevelCount]:
             key = "insufficient"
         by_key[key] = by_key.get(key, 0) + row["n"]
     return [
-        LevelCount(key=key, label=label, level=int(key) if key.isdigit() else None,
-                   count=by_key.get(key, 0))
+        LevelCount(
+            key=key,
+            label=label,
+            level=int(key) if key.isdigit() else None,
+            count=by_key.get(key, 0),
+        )
         for key, label in LEVEL_CHOICES
         if by_key.get(key, 0) or key.isdigit()
     ]

@@ -34,17 +34,17 @@ def school_update(
     """Change a school's identity fields; refuse stale edits and invalid values, saving nothing."""
     unknown = set(changes) - set(SCHOOL_EDITABLE)
     if unknown:
-        raise ValidationError(
-            {field: "this field cannot be changed here" for field in sorted(unknown)}
-        )
+        raise ValidationError(dict.fromkeys(sorted(unknown), "this field cannot be changed here"))
     before = snapshot(school, SCHOOL_EDITABLE)
     for field, value in changes.items():
         setattr(school, field, value)
     school.full_clean(exclude=["district", "version"], validate_unique=True)
     if GRADE_CODES.index(school.grade_low) > GRADE_CODES.index(school.grade_high):
         raise ValidationError(
-            {"grade_high": f"the highest grade ({school.grade_high}) is below the lowest "
-             f"({school.grade_low})"}
+            {
+                "grade_high": f"the highest grade ({school.grade_high}) is below the lowest "
+                f"({school.grade_low})"
+            }
         )
     after = snapshot(school, SCHOOL_EDITABLE)
     diff = model_changes(before, after)

@@ -67,7 +67,7 @@ def _table_context(
         filters = SchoolFilters.from_params(params)
     except FilterError as exc:
         errors = exc.errors
-        filters = SchoolFilters(**{k: v for k, v in _base_filters(base).items()})
+        filters = SchoolFilters(**_base_filters(base))
     qs = school_list(request.user, filters)
     paginator = Paginator(qs, PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
@@ -89,7 +89,7 @@ def _table_context(
         "level_choices": LEVEL_CHOICES,
         "title_i_choices": [("any", "Any Title I"), *TitleIStatus.choices],
         "district_choices": district_choices,
-        "query": filters.as_params(**{k: "" for k in base}),
+        "query": filters.as_params(**dict.fromkeys(base, "")),
         "sort_links": _sort_links(filters, base),
         "sortable_headers": SORTABLE_HEADERS,
         "export_csv": reverse("web:schools_export", args=["csv"]),
@@ -117,7 +117,7 @@ def _sort_links(filters: SchoolFilters, base: dict[str, str]) -> dict[str, dict[
         if current:
             aria = "descending" if filters.descending else "ascending"
         links[key] = {
-            "query": _urlencode(filters.as_params(sort=next_sort, **{k: "" for k in base})),
+            "query": _urlencode(filters.as_params(sort=next_sort, **dict.fromkeys(base, ""))),
             "aria": aria,
         }
     return links

@@ -1,4 +1,4 @@
-"""School-level results by year × subject × grade × student group, and restricted student records."""
+"""School results by year × subject × grade × student group; restricted student records."""
 
 from __future__ import annotations
 

@@ -114,8 +114,16 @@ def school_results(school: School, *, restricted: bool) -> list[ResultRow]:
     """All-grades results of one school for every year, subject and group, protected."""
     rows = list(
         AssessmentResult.objects.filter(school=school, grade=ALL_GRADES).only(
-            "year", "subject", "group", "n_tested", "pct_level_3", "pct_level_4",
-            "composite_index", "median_sgp", "sgp_n", "missing_reasons",
+            "year",
+            "subject",
+            "group",
+            "n_tested",
+            "pct_level_3",
+            "pct_level_4",
+            "composite_index",
+            "median_sgp",
+            "sgp_n",
+            "missing_reasons",
         )
     )
     return _protect(rows, restricted=restricted)
@@ -129,13 +137,20 @@ def groups_present(rows: list[ResultRow]) -> list[tuple[str, str]]:
 def trend_chart_spec(rows: list[ResultRow], *, group: str, school_name: str) -> dict[str, Any]:
     """A Vega-Lite spec: % proficient or above by year and subject for one group."""
     values = [
-        {"year": str(r.year), "subject": r.subject_label, "pct_proficient": round(r.pct_proficient, 1)}
+        {
+            "year": str(r.year),
+            "subject": r.subject_label,
+            "pct_proficient": round(r.pct_proficient, 1),
+        }
         for r in rows
         if r.group == group and r.pct_proficient is not None
     ]
     return {
         "$schema": "https://vega.github.io/schema/vega-lite/v6.json",
-        "description": f"Percent proficient or above by year and subject, {GROUP_LABELS.get(group, group)}, {school_name}",
+        "description": (
+            "Percent proficient or above by year and subject, "
+            f"{GROUP_LABELS.get(group, group)}, {school_name}"
+        ),
         "width": "container",
         "height": 260,
         "data": {"values": values},

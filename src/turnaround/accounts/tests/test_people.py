@@ -15,10 +15,16 @@ NEW_PASSWORD = "a-long-enough-passphrase-77"
 def test_admin_creates_a_school_leader(personas, org, client_for):
     c = client_for(personas.state_admin)
     assert c.get("/account/people/").status_code == 200
-    response = c.post("/account/people/", {
-        "username": "new.principal", "email": "np@example.org", "role": "school_leader",
-        "school_code": org.school_hs.code, "password": NEW_PASSWORD,
-    })
+    response = c.post(
+        "/account/people/",
+        {
+            "username": "new.principal",
+            "email": "np@example.org",
+            "role": "school_leader",
+            "school_code": org.school_hs.code,
+            "password": NEW_PASSWORD,
+        },
+    )
     assert response.status_code == 302
     user = User.objects.get(username="new.principal")
     assert user.check_password(NEW_PASSWORD)
@@ -32,12 +38,19 @@ def test_admin_creates_a_school_leader(personas, org, client_for):
 
 def test_existing_user_gets_another_role(personas, org, client_for):
     c = client_for(personas.state_admin)
-    response = c.post("/account/people/", {
-        "username": "principal", "email": "principal@example.org", "role": "district_leader",
-        "district": org.district2.pk,
-    })
+    response = c.post(
+        "/account/people/",
+        {
+            "username": "principal",
+            "email": "principal@example.org",
+            "role": "district_leader",
+            "district": org.district2.pk,
+        },
+    )
     assert response.status_code == 302
-    roles = set(Membership.objects.filter(user=personas.school_leader).values_list("role", flat=True))
+    roles = set(
+        Membership.objects.filter(user=personas.school_leader).values_list("role", flat=True)
+    )
     assert roles == {"school_leader", "district_leader"}
 
 
@@ -62,10 +75,16 @@ def test_invalid_grants_name_the_field_and_save_nothing(personas, org, client_fo
 
 
 def test_school_of_another_state_cannot_be_granted(personas, org, client_for):
-    response = client_for(personas.state_admin).post("/account/people/", {
-        "username": "x.y", "email": "x@example.org", "role": "school_leader",
-        "school_code": org.school_other_state.code, "password": NEW_PASSWORD,
-    })
+    response = client_for(personas.state_admin).post(
+        "/account/people/",
+        {
+            "username": "x.y",
+            "email": "x@example.org",
+            "role": "school_leader",
+            "school_code": org.school_other_state.code,
+            "password": NEW_PASSWORD,
+        },
+    )
     assert response.status_code == 422
     assert not User.objects.filter(username="x.y").exists()
 
@@ -76,7 +95,10 @@ def test_remove_role(personas, org, client_for):
     assert c.post(f"/account/people/{m.pk}/remove/").status_code == 302
     assert not Membership.objects.filter(pk=m.pk).exists()
     assert AuditEvent.objects.filter(action="delete", object_type="accounts.Membership").exists()
-    assert list(client_for(personas.district_leader).get("/schools/").context["page"].object_list) == []
+    assert (
+        list(client_for(personas.district_leader).get("/schools/").context["page"].object_list)
+        == []
+    )
 
 
 def test_other_state_admin_cannot_remove_or_list(personas, org, client_for):
@@ -84,7 +106,9 @@ def test_other_state_admin_cannot_remove_or_list(personas, org, client_for):
     c = client_for(personas.other_state_admin)
     assert c.post(f"/account/people/{m.pk}/remove/").status_code == 404
     assert Membership.objects.filter(pk=m.pk).exists()
-    assert "district" not in [x.user.username for x in c.get("/account/people/").context["page"].object_list]
+    assert "district" not in [
+        x.user.username for x in c.get("/account/people/").context["page"].object_list
+    ]
 
 
 @pytest.mark.parametrize("persona", ["state_staff", "district_leader", "viewer", "outsider"])

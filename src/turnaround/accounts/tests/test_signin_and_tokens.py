@@ -6,7 +6,6 @@ import pytest
 from django.core.cache import cache
 from django.test import Client
 
-from conftest import PASSWORD
 from turnaround.accounts.models import ApiToken
 from turnaround.audit.models import AuditEvent
 
@@ -20,9 +19,9 @@ def _clear_throttle():
     cache.clear()
 
 
-def test_sign_in_and_out(personas):
+def test_sign_in_and_out(personas, persona_password):
     c = Client()
-    response = c.post("/accounts/login/", {"login": "admin", "password": PASSWORD})
+    response = c.post("/accounts/login/", {"login": "admin", "password": persona_password})
     assert response.status_code == 302
     assert c.get("/").status_code == 302  # home redirects to the state overview
     assert AuditEvent.objects.filter(action="login", actor=personas.state_admin).exists()
@@ -41,7 +40,7 @@ def test_wrong_password_and_unknown_user_get_the_same_message(personas):
     assert AuditEvent.objects.filter(action="login_failed").count() == 2
 
 
-def test_repeated_failures_are_throttled(personas):
+def test_repeated_failures_are_throttled(personas, persona_password):
     c = Client()
     statuses = [
         c.post("/accounts/login/", {"login": "admin", "password": f"wrong-{i}"}).status_code
@@ -49,7 +48,10 @@ def test_repeated_failures_are_throttled(personas):
     ]
     assert 429 in statuses
     # even the right password is refused while throttled
-    assert c.post("/accounts/login/", {"login": "admin", "password": PASSWORD}).status_code == 429
+    assert (
+        c.post("/accounts/login/", {"login": "admin", "password": persona_password}).status_code
+        == 429
+    )
 
 
 def test_signup_is_closed(db):

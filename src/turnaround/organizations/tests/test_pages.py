@@ -61,8 +61,13 @@ def test_state_overview_counts_and_table_for_state_roles(personas, org, client_f
 
 
 def test_state_overview_is_404_outside_the_state(personas, org, client_for):
-    for user in (personas.district_leader, personas.school_leader, personas.partner_staff,
-                 personas.outsider, personas.other_state_admin):
+    for user in (
+        personas.district_leader,
+        personas.school_leader,
+        personas.partner_staff,
+        personas.outsider,
+        personas.other_state_admin,
+    ):
         assert client_for(user).get("/states/MA/").status_code == 404
     # an unknown state gives the same answer as a state that is not yours
     assert client_for(personas.state_admin).get("/states/ZZ/").status_code == 404
@@ -137,8 +142,14 @@ def test_htmx_request_gets_only_the_table(personas, org, client_for):
 
 def test_pagination(personas, org, client_for):
     for i in range(30):
-        School.objects.create(district=org.district, code=f"0035{i + 100:04d}", name=f"Extra {i:02d}",
-                              school_type="ES", grade_low="K", grade_high="05")
+        School.objects.create(
+            district=org.district,
+            code=f"0035{i + 100:04d}",
+            name=f"Extra {i:02d}",
+            school_type="ES",
+            grade_low="K",
+            grade_high="05",
+        )
     c = client_for(personas.state_admin)
     first = c.get("/schools/")
     assert first.context["paginator"].count == 33
@@ -192,8 +203,12 @@ def test_district_page_access(personas, org, client_for):
         response = client_for(user).get(url)
         assert response.status_code == 200
         assert names_in(response) == {"Adams Elementary", "Burke High"}
-    for user in (personas.school_leader, personas.partner_staff, personas.outsider,
-                 personas.other_state_admin):
+    for user in (
+        personas.school_leader,
+        personas.partner_staff,
+        personas.outsider,
+        personas.other_state_admin,
+    ):
         assert client_for(user).get(url).status_code == 404
     other = reverse("web:district", args=[org.district2.pk])
     assert client_for(personas.district_leader).get(other).status_code == 404
@@ -217,9 +232,16 @@ def test_school_profile_shows_status_results_and_chart(personas, org, client_for
 
 def test_school_profile_access(personas, org, client_for):
     url = f"/schools/{org.school.pk}/"
-    for user in (personas.state_admin, personas.state_staff, personas.ta_provider,
-                 personas.reviewer, personas.viewer, personas.district_leader,
-                 personas.school_leader, personas.partner_staff):
+    for user in (
+        personas.state_admin,
+        personas.state_staff,
+        personas.ta_provider,
+        personas.reviewer,
+        personas.viewer,
+        personas.district_leader,
+        personas.school_leader,
+        personas.partner_staff,
+    ):
         assert client_for(user).get(url).status_code == 200
     for user in (personas.outsider, personas.other_partner_staff, personas.other_state_admin):
         assert client_for(user).get(url).status_code == 404
@@ -244,8 +266,10 @@ def test_small_groups_hidden_for_protected_audiences_only(personas, org, client_
 
 def test_group_switch_returns_fragment_for_htmx(personas, org, client_for):
     response = client_for(personas.state_admin).get(
-        f"/schools/{org.school.pk}/", {"group": "el"},
-        HTTP_HX_REQUEST="true", HTTP_HX_TARGET="results-panel",
+        f"/schools/{org.school.pk}/",
+        {"group": "el"},
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_TARGET="results-panel",
     )
     assert b"<html" not in response.content
     assert b'id="results-panel"' in response.content
@@ -268,13 +292,19 @@ def test_queries_do_not_grow_with_the_number_of_schools(
         c.get("/schools/")
         c.get(f"/schools/{org.school.pk}/")
     for i in range(40):
-        s = School.objects.create(district=org.district, code=f"0035{i + 500:04d}",
-                                  name=f"Many {i:02d}", school_type="ES", grade_low="K",
-                                  grade_high="05")
+        s = School.objects.create(
+            district=org.district,
+            code=f"0035{i + 500:04d}",
+            name=f"Many {i:02d}",
+            school_type="ES",
+            grade_low="K",
+            grade_high="05",
+        )
         from turnaround.accountability.models import AccountabilityDetermination
 
-        AccountabilityDetermination.objects.create(school=s, year=2017, ruleset="ma-2012",
-                                                   label="Level 2", level=2, source=org.source)
+        AccountabilityDetermination.objects.create(
+            school=s, year=2017, ruleset="ma-2012", label="Level 2", level=2, source=org.source
+        )
     with CaptureQueriesContext(connection) as many:
         c.get("/states/MA/")
         c.get("/schools/")

@@ -12,10 +12,16 @@ pytestmark = pytest.mark.django_db
 
 def form_data(school: School, **changes) -> dict:
     data = {
-        "name": school.name, "nces_id": school.nces_id, "school_type": school.school_type,
-        "grade_low": school.grade_low, "grade_high": school.grade_high,
-        "title_i": school.title_i, "address": school.address, "town": school.town,
-        "zip_code": school.zip_code, "version": school.version,
+        "name": school.name,
+        "nces_id": school.nces_id,
+        "school_type": school.school_type,
+        "grade_low": school.grade_low,
+        "grade_high": school.grade_high,
+        "title_i": school.title_i,
+        "address": school.address,
+        "town": school.town,
+        "zip_code": school.zip_code,
+        "version": school.version,
     }
     if school.is_charter:
         data["is_charter"] = "on"
@@ -39,7 +45,8 @@ def test_state_admin_edits_and_the_change_is_audited(personas, org, client_for):
     assert event.actor == personas.state_admin
     assert event.state_id == org.state.pk
     assert event.changes == {
-        "name": ["Adams Elementary", "Adams Innovation School"], "zip_code": ["", "02119"],
+        "name": ["Adams Elementary", "Adams Innovation School"],
+        "zip_code": ["", "02119"],
     }
     # the audit trail page shows it to the state administrator
     page = c.get("/audit/")
@@ -49,8 +56,15 @@ def test_state_admin_edits_and_the_change_is_audited(personas, org, client_for):
 
 @pytest.mark.parametrize(
     "persona",
-    ["state_staff", "viewer", "district_leader", "school_leader", "partner_staff", "outsider",
-     "other_state_admin"],
+    [
+        "state_staff",
+        "viewer",
+        "district_leader",
+        "school_leader",
+        "partner_staff",
+        "outsider",
+        "other_state_admin",
+    ],
 )
 def test_others_cannot_edit(personas, org, client_for, persona):
     c = client_for(getattr(personas, persona))

@@ -38,4 +38,6 @@ class Command(BaseCommand):
             )
         except Exception as exc:  # validation errors are shown as they are
             raise CommandError(str(exc)) from exc
-        self.stdout.write(self.style.SUCCESS(f"Created state administrator {user.username} ({state})"))
+        self.stdout.write(
+            self.style.SUCCESS(f"Created state administrator {user.username} ({state})")
+        )
