@@ -76,7 +76,7 @@ class Membership(models.Model):
                 name="membership_scope_matches_role",
                 condition=(
                     Q(
-                        role__in=[r.value for r in STATE_ROLES],
+                        role__in=sorted(r.value for r in STATE_ROLES),
                         state__isnull=False,
                         district__isnull=True,
                         school__isnull=True,
