@@ -27,16 +27,20 @@ def grade_range(grades: list[str]) -> tuple[str, str]:
 
 
 def grade_span_label(low: str, high: str) -> str:
+    if not low and not high:
+        return "Ungraded"
     return low if low == high else f"{low}–{high}"
 
 
 def school_type_for(low: str, high: str) -> str:
-    """A school type code (see SchoolType) from the grade span."""
+    """A school type code (see SchoolType) from the grade span ("" and "" for ungraded)."""
+    if not low or not high:
+        return "OTHER"
     lo, hi = _ORDER[low], _ORDER[high]
-    g = {code: _ORDER[code] for code in ("K", "04", "05", "06", "08", "09", "12")}
+    g = {code: _ORDER[code] for code in ("K", "04", "05", "06", "08", "09", "10")}
     if hi <= g["K"]:
         return "EC"
-    if lo <= g["04"] and hi >= g["12"]:
+    if lo <= g["04"] and hi >= g["10"]:
         return "K12"
     if hi <= g["06"]:
         return "ES"

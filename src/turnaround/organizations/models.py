@@ -88,8 +88,20 @@ class School(models.Model):
     )
     name = models.CharField(max_length=200)
     school_type = models.CharField(max_length=5, choices=SchoolType.choices)
-    grade_low = models.CharField(max_length=2, choices=[(g, g) for g in GRADE_CODES])
-    grade_high = models.CharField(max_length=2, choices=[(g, g) for g in GRADE_CODES])
+    grade_low = models.CharField(
+        max_length=2,
+        choices=[(g, g) for g in GRADE_CODES],
+        blank=True,
+        default="",
+        help_text="lowest grade offered; empty for an ungraded school",
+    )
+    grade_high = models.CharField(
+        max_length=2,
+        choices=[(g, g) for g in GRADE_CODES],
+        blank=True,
+        default="",
+        help_text="highest grade offered; empty for an ungraded school",
+    )
     title_i = models.CharField(
         "Title I status", max_length=10, choices=TitleIStatus.choices, default=TitleIStatus.UNKNOWN
     )
@@ -116,6 +128,11 @@ class School(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(title_i__in=TitleIStatus.values), name="school_title_i_valid"
+            ),
+            models.CheckConstraint(
+                condition=(Q(grade_low="") & Q(grade_high=""))
+                | (~Q(grade_low="") & ~Q(grade_high="")),
+                name="school_grades_both_or_neither",
             ),
         ]
         indexes = [models.Index(fields=["code"])]

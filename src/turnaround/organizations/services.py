@@ -39,7 +39,15 @@ def school_update(
     for field, value in changes.items():
         setattr(school, field, value)
     school.full_clean(exclude=["district", "version"], validate_unique=True)
-    if GRADE_CODES.index(school.grade_low) > GRADE_CODES.index(school.grade_high):
+    if bool(school.grade_low) != bool(school.grade_high):
+        missing = "grade_high" if school.grade_low else "grade_low"
+        raise ValidationError(
+            {missing: "give both the lowest and the highest grade, or neither for an ungraded "
+             "school"}
+        )
+    if school.grade_low and GRADE_CODES.index(school.grade_low) > GRADE_CODES.index(
+        school.grade_high
+    ):
         raise ValidationError(
             {
                 "grade_high": f"the highest grade ({school.grade_high}) is below the lowest "
