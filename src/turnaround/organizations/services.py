@@ -42,8 +42,10 @@ def school_update(
     if bool(school.grade_low) != bool(school.grade_high):
         missing = "grade_high" if school.grade_low else "grade_low"
         raise ValidationError(
-            {missing: "give both the lowest and the highest grade, or neither for an ungraded "
-             "school"}
+            {
+                missing: "give both the lowest and the highest grade, or neither for an ungraded "
+                "school"
+            }
         )
     if school.grade_low and GRADE_CODES.index(school.grade_low) > GRADE_CODES.index(
         school.grade_high
