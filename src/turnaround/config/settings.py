@@ -147,6 +147,7 @@ STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
 ASSETS_DIR = Path(env_str("TURNAROUND_ASSETS_DIR", str(Path.cwd() / "node_modules")))
 STATICFILES_DIRS = [
+    PACKAGE_DIR / "static",
     ("vendor/uswds", ASSETS_DIR / "@uswds" / "uswds" / "dist"),
     ("vendor/htmx", ASSETS_DIR / "htmx.org" / "dist"),
     ("vendor/vega", ASSETS_DIR / "vega" / "build"),
