@@ -105,10 +105,14 @@ class Membership(models.Model):
                     )
                 ),
             ),
-            models.UniqueConstraint(
-                fields=["user", "role", "state", "district", "school", "partner"],
-                name="membership_unique",
-                nulls_distinct=False,
+            # one constraint per scope, so that it holds on SQLite too (no NULLS NOT DISTINCT)
+            *(
+                models.UniqueConstraint(
+                    fields=["user", "role", scope],
+                    condition=Q(**{f"{scope}__isnull": False}),
+                    name=f"membership_unique_{scope}",
+                )
+                for scope in ("state", "district", "school", "partner")
             ),
         ]
 
