@@ -2,8 +2,9 @@
 
 ``demo_load`` writes everything in one transaction; ``demo_users_create`` gives one login per
 role. What is real and what is synthetic is said in ``State.data_note`` and on every row's
-``DataSource``. The numbers come from ``turnaround.analytics.synthetic``; this module decides which
-school gets which story and stores the rows.
+``DataSource``. The numbers come from ``turnaround.analytics.synthetic``; ``plan`` decides which
+school gets which story, ``rows`` and ``history`` store the large tables, and this module loads,
+deletes and signs in to the demo state.
 """
 
 from __future__ import annotations
@@ -11,29 +12,31 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import time
-from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
-from django.db import connections, models, router, transaction
+from django.db import transaction
 from django.db.models import Count, Q
 
-from turnaround.accountability.models import (
-    AccountabilityDetermination,
-    Designation,
-    DesignationStatus,
-)
+from turnaround.accountability.models import AccountabilityDetermination, Designation
 from turnaround.accounts.models import Membership, Role, User
 from turnaround.accounts.services import membership_add, user_create_with_membership
 from turnaround.analytics import synthetic as syn
 from turnaround.audit.models import AuditEvent
 from turnaround.audit.services import audit_record
-from turnaround.demo.ma_profiles import PROFILES_FILE, SchoolProfile, file_checksum, profiles_read
-from turnaround.organizations.grades import GRADE_CODES, grade_range, school_type_for
+from turnaround.demo.history import (
+    ProgressCallback,
+    _determinations_create,
+    _history_create,
+    _report,
+)
+from turnaround.demo.ma_profiles import PROFILES_FILE, file_checksum, profiles_read
+from turnaround.demo.plan import _Plan, _plans, _select
+from turnaround.demo.rows import _STUDENT_COLUMNS, BATCH_SIZE, _Inserter, _real_shares, _title_i
 from turnaround.organizations.models import (
     District,
     OrgIdentifier,
@@ -41,14 +44,11 @@ from turnaround.organizations.models import (
     PartnerOrganization,
     School,
     State,
-    TitleIStatus,
     Zone,
 )
 from turnaround.performance.models import (
-    ALL_GRADES,
     AssessmentResult,
     DataSource,
-    MissingReason,
     SchoolYearProfile,
     StudentAssessment,
 )
@@ -57,12 +57,6 @@ STATE_CODE, STATE_FIPS, STATE_NAME = "MA", "25", "Massachusetts"
 PARTNER_NAME = "Demo Turnaround Partners"
 REAL_SOURCE_NAME = "Massachusetts DESE school profiles 2017"
 SYNTHETIC_SOURCE_PREFIX = "Synthetic demo history (seed "
-RULESET = "ma-2012"
-DETERMINATION_YEARS = (2012, 2013, 2014, 2015, 2016)
-EXIT_COHORT_SIZE = 30
-EXIT_MAX_PERCENTILE = 45
-BATCH_SIZE = 2000
-_SCHOOLS_PER_CHUNK = 100
 
 DATA_NOTE = (
     "Real: school and district names, grade spans, enrolment and demographics, 2017 MCAS results, "
@@ -78,104 +72,6 @@ _REAL_NOTES = (
     "count and total enrolment (the file's percentage column is sorted independently of its "
     "rows); the 2017 grade 'ALL' rows are derived (levels from summed counts, CPI weighted by "
     "students included, median SGP weighted by students included in SGP)."
-)
-
-ProgressCallback = Callable[[str, int, int], None]
-
-
-class _Inserter:
-    """Plain multi-row INSERTs for the large demo tables (results, profiles, students).
-
-    ``bulk_create`` compiles every value of every row through the ORM — four fifths of the load
-    time in a profile of the full state — so the big tables go through one prepared statement
-    and ``executemany`` on Django's own connection instead. Values are given by attribute name
-    (``school_id``); JSON values are adapted by their field, as the ORM would.
-    """
-
-    def __init__(self, model: type[models.Model], columns: Sequence[str]) -> None:
-        self.connection = connections[router.db_for_write(model)]
-        quote = self.connection.ops.quote_name
-        self.fields = [model._meta.get_field(name) for name in columns]
-        self.columns = tuple(columns)
-        self.json = {i for i, f in enumerate(self.fields) if isinstance(f, models.JSONField)}
-        names = ", ".join(quote(f.column) for f in self.fields)
-        marks = ", ".join(["%s"] * len(self.fields))
-        # identifiers come from the model's metadata, quoted; every value is a parameter
-        table = quote(model._meta.db_table)
-        self.sql = f"INSERT INTO {table} ({names}) VALUES ({marks})"  # noqa: S608
-        self.rows: list[tuple[Any, ...]] = []
-        self.written = 0
-
-    def add(self, **values: Any) -> None:
-        row = [values[name] for name in self.columns]
-        for i in self.json:
-            row[i] = self.fields[i].get_db_prep_save(row[i], self.connection)
-        self.rows.append(tuple(row))
-
-    def flush(self) -> None:
-        with self.connection.cursor() as cursor:
-            for start in range(0, len(self.rows), BATCH_SIZE):
-                cursor.executemany(self.sql, self.rows[start : start + BATCH_SIZE])
-        self.written += len(self.rows)
-        self.rows = []
-
-
-_RESULT_COLUMNS = (
-    "school_id",
-    "year",
-    "subject",
-    "grade",
-    "group",
-    "n_tested",
-    "pct_level_1",
-    "pct_level_2",
-    "pct_level_3",
-    "pct_level_4",
-    "composite_index",
-    "median_sgp",
-    "sgp_n",
-    "missing_reasons",
-    "source_id",
-)
-_PROFILE_COLUMNS = (
-    "school_id",
-    "year",
-    "enrollment",
-    *(f"pct_{name}" for name in syn.PROFILE_SHARES),
-    "graduation_rate_4yr",
-    "dropout_rate",
-    "source_id",
-)
-_STUDENT_COLUMNS = (
-    "student_key",
-    "school_id",
-    "year",
-    "grade",
-    "subject",
-    "scale_score",
-    "achievement_level",
-    "is_high_needs",
-    "is_econ_disadv",
-    "is_el",
-    "is_swd",
-    "race",
-    "source_id",
-)
-_DETERMINATION_COLUMNS = (
-    "school_id",
-    "year",
-    "ruleset",
-    "ruleset_version",
-    "label",
-    "level",
-    "reason",
-    "reasons",
-    "percentile",
-    "ppi_all",
-    "ppi_high_needs",
-    "inputs",
-    "is_official",
-    "source_id",
 )
 
 
@@ -228,350 +124,8 @@ class DemoLogin:
     password: str
 
 
-@dataclass(eq=False)
-class _Plan:
-    """One school's place in the demo: its real row and the story chosen for it."""
-
-    profile: SchoolProfile
-    key: int
-    grade_low: str
-    grade_high: str
-    school_type: str
-    tested: tuple[str, ...]
-    designation: tuple[str, int, int | None] | None = None  # status, entered, exited
-    trajectory: str = "steady"
-    turn_year: int | None = None
-    depth: float | None = None
-    series: dict[str, syn.ResultSeries] = field(default_factory=dict)
-    real_2017: bool = False
-
-    @property
-    def code(self) -> str:
-        return self.profile.school_code
-
-    @property
-    def level(self) -> int | None:
-        return self.profile.level
-
-    @property
-    def exited(self) -> bool:
-        return self.designation is not None and self.designation[2] is not None
-
-
-# ---------------------------------------------------------------------------------------------
-# Planning (no database)
-
-
-def _tested_grades(low: str, high: str) -> tuple[str, ...]:
-    if not low:
-        return ()
-    span = GRADE_CODES[GRADE_CODES.index(low) : GRADE_CODES.index(high) + 1]
-    return tuple(g for g in syn.TESTED_GRADES if g in span)
-
-
-def _plans(profiles: Sequence[SchoolProfile], seed: int) -> tuple[list[_Plan], list[str]]:
-    plans, skipped = [], []
-    for p in profiles:
-        # a school with no grade span in the file (ungraded special education) is loaded as
-        # ungraded, with no tested grades
-        low, high = grade_range(list(p.grades)) if p.grades else ("", "")
-        plans.append(
-            _Plan(
-                profile=p,
-                key=int(p.school_code),
-                grade_low=low,
-                grade_high=high,
-                school_type=school_type_for(low, high),
-                tested=_tested_grades(low, high),
-            )
-        )
-    rng = np.random.default_rng([seed, 1])
-    for plan in plans:  # the real Level 4 and 5 schools, still designated in 2017
-        if plan.level in (4, 5):
-            status = (
-                DesignationStatus.CHRONICALLY_UNDERPERFORMING
-                if plan.level == 5
-                else DesignationStatus.UNDERPERFORMING
-            )
-            plan.designation = (status.value, int(rng.integers(2011, 2015)), None)
-    for plan in _exit_cohort(plans, seed):
-        entered = int(rng.integers(2011, 2013))
-        exited = int(rng.integers(max(2014, entered + 3), 2017))
-        plan.designation = (DesignationStatus.UNDERPERFORMING.value, entered, exited)
-        plan.turn_year = entered
-        plan.depth = float(rng.uniform(1.6, 2.2))  # low enough to be designated
-    for plan in plans:
-        plan.trajectory = syn.trajectory_choose(
-            level=plan.level, exited=plan.exited, seed=seed, key=plan.key
-        )
-    return plans, skipped
-
-
-def _exit_cohort(plans: Sequence[_Plan], seed: int) -> list[_Plan]:
-    """About 30 real 2017 Level 1–2 schools, many high-needs students, modest percentile.
-
-    Schools that exited underperformance are plausible among schools that now meet or nearly
-    meet their targets but still rank in the lower half; their published 2017 results are the
-    end point of the improvement the synthetic history shows.
-    """
-    candidates = [
-        p
-        for p in plans
-        if p.level in (1, 2)
-        and p.profile.mcas
-        and p.profile.shares["high_needs"] is not None
-        and (p.profile.accountability_percentile or 0) <= EXIT_MAX_PERCENTILE
-    ]
-    candidates.sort(key=lambda p: (-(p.profile.shares["high_needs"] or 0.0), p.code))
-    pool = sorted(candidates[: 3 * EXIT_COHORT_SIZE], key=lambda p: p.code)
-    rng = np.random.default_rng([seed, 2])
-    picked = rng.choice(len(pool), size=min(EXIT_COHORT_SIZE, len(pool)), replace=False)
-    return [pool[i] for i in sorted(picked)]
-
-
-def _most_designated_district(codes_levels: Iterable[tuple[str, int | None]]) -> str | None:
-    counts = Counter(code for code, level in codes_levels if level in (4, 5))
-    if not counts:
-        return None
-    return min(counts, key=lambda code: (-counts[code], code))
-
-
-def _select(
-    plans: list[_Plan], schools: int | None, seed: int, include: Sequence[str]
-) -> list[_Plan]:
-    """A deterministic subset with designated, exited and Level 1–3 schools (all if None)."""
-    if schools is None or schools >= len(plans):
-        return plans
-    by_code = sorted(plans, key=lambda p: p.code)
-    rng = np.random.default_rng([seed, 3])
-    chosen: dict[str, _Plan] = {}
-    known = {p.code: p for p in by_code}
-    for code in include:
-        if code not in known:
-            raise ValueError(f"include_schools: no school {code!r} in the profiles file")
-        chosen[code] = known[code]
-
-    def take(pool: list[_Plan], count: int) -> None:
-        pool = [p for p in pool if p.code not in chosen]
-        for i in sorted(rng.permutation(len(pool))[: max(0, count)]):
-            chosen[pool[i].code] = pool[i]
-
-    quota = max(1, schools // 8)
-    designated = [p for p in by_code if p.level in (4, 5)]
-    home = _most_designated_district((p.profile.district_code, p.level) for p in designated)
-    home_designated = [p for p in designated if p.profile.district_code == home][:3]
-    for p in home_designated[:quota]:
-        chosen[p.code] = p
-    take(designated, quota - min(quota, len(home_designated)))
-    take([p for p in by_code if p.exited], quota)
-    take([p for p in by_code if p.level == 3], quota)
-    take([p for p in by_code if p.level is None], quota // 2)
-    take([p for p in by_code if p.level in (1, 2) and not p.exited], schools - len(chosen))
-    return sorted(chosen.values(), key=lambda p: p.code)
-
-
-# ---------------------------------------------------------------------------------------------
-# Row builders
-
-
-def _none(value: float) -> float | None:
-    return None if value is None or np.isnan(value) else float(value)
-
-
-def _title_i(pct_econ: float | None) -> str:
-    if pct_econ is None:
-        return TitleIStatus.UNKNOWN
-    if pct_econ >= 40.0:
-        return TitleIStatus.SCHOOLWIDE
-    if pct_econ >= 25.0:
-        return TitleIStatus.TARGETED
-    return TitleIStatus.NOT_TITLE_I
-
-
-def _real_shares(p: SchoolProfile) -> dict[str, float | None]:
-    return {**p.shares, "econ_disadv": p.pct_econ_disadv}
-
-
-def _real_anchor(p: SchoolProfile, subject: str) -> syn.Anchor | None:
-    rows = [
-        r
-        for r in p.mcas_for(subject)
-        if None not in (r.n_level_1, r.n_level_2, r.n_level_3, r.n_level_4)
-    ]
-    if not rows or all(r.cpi is None for r in rows):
-        return None
-    counts = np.array(
-        [[r.n_level_1, r.n_level_2, r.n_level_3, r.n_level_4] for r in rows], dtype=np.float64
-    ).sum(axis=0)
-    n = int(counts.sum())
-    cpi_rows = [(r.cpi, r.n_included) for r in rows if r.cpi is not None]
-    sgp_rows = [(r.median_sgp, r.sgp_n) for r in rows if r.median_sgp is not None and r.sgp_n]
-    sgp_n = sum(m for _, m in sgp_rows)
-    return syn.Anchor(
-        subject=subject,
-        pct_levels=100.0 * counts / n,
-        cpi=sum(c * m for c, m in cpi_rows) / sum(m for _, m in cpi_rows),
-        median_sgp=sum(s * m for s, m in sgp_rows) / sgp_n if sgp_n else float("nan"),
-        n_tested=n,
-        sgp_n=sgp_n,
-    )
-
-
-def _imputed_anchor(plan: _Plan, subject: str, seed: int) -> syn.Anchor | None:
-    enrolment = sum(plan.profile.enrollment_by_grade.get(g) or 0 for g in plan.tested)
-    if not plan.tested or enrolment < 1:
-        return None
-    return syn.anchor_impute(
-        subject=subject,
-        n_tested=round(0.97 * enrolment) or 1,
-        pct_high_needs=plan.profile.shares["high_needs"],
-        percentile=plan.profile.accountability_percentile,
-        hs_share=plan.tested.count("10") / len(plan.tested),
-        has_growth=plan.tested != ("03",),
-        seed=seed,
-        key=plan.key,
-    )
-
-
-def _sgp_missing(reason: str) -> dict[str, str]:
-    return {"median_sgp": reason, "sgp_n": reason}
-
-
-def _add_results(
-    out: _Inserter,
-    school_id: int,
-    source_id: int,
-    subject: str,
-    years: Iterable[int],
-    groups: Iterable[str],
-    pct: np.ndarray,
-    cpi: np.ndarray,
-    sgp: np.ndarray,
-    n: np.ndarray,
-    sgp_n: np.ndarray,
-) -> None:
-    """Synthetic school-wide ('ALL' grades) rows, one per (year, group)."""
-    below = _sgp_missing(MissingReason.BELOW_REPORTING_N.value)
-    for i, (year, group) in enumerate(zip(years, groups, strict=True)):
-        median = _none(sgp[i])
-        out.add(
-            school_id=school_id,
-            year=int(year),
-            subject=subject,
-            grade=ALL_GRADES,
-            group=str(group),
-            n_tested=int(n[i]),
-            pct_level_1=float(pct[i, 0]),
-            pct_level_2=float(pct[i, 1]),
-            pct_level_3=float(pct[i, 2]),
-            pct_level_4=float(pct[i, 3]),
-            composite_index=float(cpi[i]),
-            median_sgp=median,
-            sgp_n=int(sgp_n[i]) if median is not None else None,
-            missing_reasons={} if median is not None else below,
-            source_id=source_id,
-        )
-
-
-def _add_real_grade_results(
-    out: _Inserter, school_id: int, p: SchoolProfile, source_id: int
-) -> None:
-    """The published 2017 rows, one per subject and tested grade, values unchanged."""
-    for r in p.mcas:
-        values = {
-            "pct_level_4": r.pct_level_4,
-            "pct_level_3": r.pct_level_3,
-            "pct_level_2": r.pct_level_2,
-            "pct_level_1": r.pct_level_1,
-            "composite_index": r.cpi,
-            "median_sgp": r.median_sgp,
-            "sgp_n": r.sgp_n,
-        }
-        # grade 3 has no prior grade, so no growth percentile exists
-        no_growth = MissingReason.NOT_APPLICABLE if r.grade == "03" else MissingReason.MISSING
-        missing = {
-            name: (no_growth if name in ("median_sgp", "sgp_n") else MissingReason.MISSING).value
-            for name, value in values.items()
-            if value is None
-        }
-        out.add(
-            school_id=school_id,
-            year=syn.ANCHOR_YEAR,
-            subject=r.subject,
-            grade=r.grade,
-            group="all",
-            n_tested=r.n_included,
-            missing_reasons=missing,
-            source_id=source_id,
-            **values,
-        )
-
-
-def _add_real_all_result(
-    out: _Inserter, school_id: int, anchor: syn.Anchor, source_id: int
-) -> None:
-    """The 2017 'ALL' grades row derived from the published grade rows (see ``_real_anchor``)."""
-    has_sgp = not np.isnan(anchor.median_sgp)
-    out.add(
-        school_id=school_id,
-        year=syn.ANCHOR_YEAR,
-        subject=anchor.subject,
-        grade=ALL_GRADES,
-        group="all",
-        n_tested=anchor.n_tested,
-        pct_level_1=float(anchor.pct_levels[0]),
-        pct_level_2=float(anchor.pct_levels[1]),
-        pct_level_3=float(anchor.pct_levels[2]),
-        pct_level_4=float(anchor.pct_levels[3]),
-        composite_index=float(anchor.cpi),
-        median_sgp=float(anchor.median_sgp) if has_sgp else None,
-        sgp_n=anchor.sgp_n if has_sgp else None,
-        missing_reasons={} if has_sgp else _sgp_missing(MissingReason.NOT_APPLICABLE.value),
-        source_id=source_id,
-    )
-
-
-def _add_profiles(
-    out: _Inserter,
-    school_id: int,
-    p: SchoolProfile,
-    history: syn.ProfileHistory,
-    real_id: int,
-    synthetic_id: int,
-) -> None:
-    shares = _real_shares(p)
-    out.add(
-        school_id=school_id,
-        year=syn.ANCHOR_YEAR,
-        enrollment=p.enrollment,
-        graduation_rate_4yr=p.pct_graduated,
-        dropout_rate=p.pct_dropped_out,
-        source_id=real_id,
-        **{f"pct_{name}": shares[name] for name in syn.PROFILE_SHARES},
-    )
-    for i, year in enumerate(history.years):
-        enrolment = _none(history.enrollment[i])
-        out.add(
-            school_id=school_id,
-            year=int(year),
-            enrollment=None if enrolment is None else int(enrolment),
-            graduation_rate_4yr=_none(history.graduation_rate[i]),
-            dropout_rate=_none(history.dropout_rate[i]),
-            source_id=synthetic_id,
-            **{
-                f"pct_{name}": _none(history.shares[i, j])
-                for j, name in enumerate(syn.PROFILE_SHARES)
-            },
-        )
-
-
 # ---------------------------------------------------------------------------------------------
 # Loading
-
-
-def _report(progress: ProgressCallback | None, stage: str, done: int, total: int) -> None:
-    if progress is not None:
-        progress(stage, done, total)
 
 
 def demo_state() -> State | None:
@@ -799,181 +353,6 @@ def _schools_create(plans: Sequence[_Plan], districts: dict[str, District]) -> d
         batch_size=BATCH_SIZE,
     )
     return {s.code: s for s in created}
-
-
-def _history_create(
-    plans: Sequence[_Plan],
-    schools: dict[str, School],
-    real: DataSource,
-    synthetic: DataSource,
-    seed: int,
-    progress: ProgressCallback | None,
-) -> dict[str, int]:
-    """Year profiles and school/group results for 2011–2017, written a chunk at a time."""
-    profiles = _Inserter(SchoolYearProfile, _PROFILE_COLUMNS)
-    results = _Inserter(AssessmentResult, _RESULT_COLUMNS)
-    k = len(syn.HISTORY_YEARS)
-    for done, plan in enumerate(plans, start=1):
-        p, school_id = plan.profile, schools[plan.code].pk
-        shares = _real_shares(p)
-        history = syn.profile_generate(
-            shares=shares,
-            enrollment=p.enrollment,
-            graduation_rate=p.pct_graduated,
-            dropout_rate=p.pct_dropped_out,
-            seed=seed,
-            key=plan.key,
-        )
-        _add_profiles(profiles, school_id, p, history, real.pk, synthetic.pk)
-        _add_real_grade_results(results, school_id, p, real.pk)
-        size_index = (
-            history.enrollment / p.enrollment
-            if p.enrollment and not np.any(np.isnan(history.enrollment))
-            else None
-        )
-        group_pct = np.vstack(
-            [
-                history.shares[:, : len(syn.GROUPS)],
-                [[np.nan if shares[g] is None else shares[g] for g in syn.GROUPS]],
-            ]
-        )
-        for subject in syn.SUBJECTS:
-            anchor = _real_anchor(p, subject)
-            is_real = anchor is not None
-            if anchor is None:
-                anchor = _imputed_anchor(plan, subject, seed)
-            if anchor is None:
-                continue  # nothing tested
-            series = syn.history_generate(
-                anchor,
-                trajectory=plan.trajectory,
-                seed=seed,
-                key=plan.key,
-                turn_year=plan.turn_year,
-                depth=plan.depth,
-                size_index=size_index,
-            )
-            _add_results(
-                results,
-                school_id,
-                synthetic.pk,
-                subject,
-                series.years,
-                ["all"] * k,
-                series.pct_levels,
-                series.cpi,
-                series.median_sgp,
-                series.n_tested,
-                series.sgp_n,
-            )
-            if is_real:  # 2017 is real: its 'ALL' row, and group rows around it
-                _add_real_all_result(results, school_id, anchor, real.pk)
-                series = series.extended(syn.anchor_series(anchor))
-                plan.real_2017 = True
-            plan.series[subject] = series
-            groups = syn.groups_generate(
-                series, group_pct=group_pct[: len(series.years)], seed=seed, key=plan.key
-            )
-            _add_results(
-                results,
-                school_id,
-                synthetic.pk,
-                subject,
-                groups.years,
-                groups.groups,
-                groups.pct_levels,
-                groups.cpi,
-                groups.median_sgp,
-                groups.n_tested,
-                groups.sgp_n,
-            )
-        if done % _SCHOOLS_PER_CHUNK == 0 or done == len(plans):
-            profiles.flush()
-            results.flush()
-            _report(progress, "results and profiles", done, len(plans))
-    return {"profiles": profiles.written, "results": results.written}
-
-
-def _composite(plan: _Plan, year: int) -> float:
-    """A school's synthetic accountability composite for a year: CPI, then growth."""
-    cpi, sgp = [], []
-    for series in plan.series.values():
-        hit = np.nonzero(series.years == year)[0]
-        if len(hit) == 0 or series.n_tested[hit[0]] < 20:
-            return float("nan")
-        cpi.append(series.cpi[hit[0]])
-        if not np.isnan(series.median_sgp[hit[0]]):
-            sgp.append(series.median_sgp[hit[0]])
-    if not cpi:
-        return float("nan")
-    growth = float(np.mean(sgp)) - 50.0 if sgp else 0.0
-    return float(np.mean(cpi)) + 0.5 * growth
-
-
-def _designation_in(plan: _Plan, year: int) -> str | None:
-    if plan.designation is None:
-        return None
-    status, entered, exited = plan.designation
-    return status if entered <= year and (exited is None or year < exited) else None
-
-
-def _determinations_create(
-    plans: Sequence[_Plan],
-    schools: dict[str, School],
-    real: DataSource,
-    synthetic: DataSource,
-) -> int:
-    out = _Inserter(AccountabilityDetermination, _DETERMINATION_COLUMNS)
-    for plan in plans:  # the official 2017 levels, as published
-        p = plan.profile
-        if p.accountability_label is None:
-            continue  # blank in the file: no determination
-        out.add(
-            school_id=schools[plan.code].pk,
-            year=syn.ANCHOR_YEAR,
-            ruleset=RULESET,
-            ruleset_version="1",
-            label=p.accountability_label,
-            level=p.level,
-            reason=p.accountability_reason or "",
-            reasons=[p.accountability_reason] if p.accountability_reason else [],
-            percentile=p.accountability_percentile,
-            ppi_all=p.ppi_all,
-            ppi_high_needs=p.ppi_high_needs,
-            inputs={},
-            is_official=True,
-            source_id=real.pk,
-        )
-    types = [plan.school_type for plan in plans]
-    for year in DETERMINATION_YEARS:
-        scores = np.array([_composite(plan, year) for plan in plans])
-        percentiles = syn.percentile_within_type(scores, types)
-        for plan, score, pct in zip(plans, scores, percentiles, strict=True):
-            designated = _designation_in(plan, year)
-            if not plan.series and designated is None:
-                continue  # no tested grade: nothing to determine
-            percentile = None if np.isnan(pct) else int(pct)
-            level, label, reason = syn.level_determine(
-                percentile=percentile, designation=designated
-            )
-            out.add(
-                school_id=schools[plan.code].pk,
-                year=year,
-                ruleset=RULESET,
-                ruleset_version="1",
-                label=label,
-                level=level,
-                reason=reason,
-                reasons=[reason] if reason else [],
-                percentile=percentile,
-                ppi_all=None,
-                ppi_high_needs=None,
-                inputs={"synthetic": True, "composite": _none(score)},
-                is_official=False,
-                source_id=synthetic.pk,
-            )
-    out.flush()
-    return out.written
 
 
 # ---------------------------------------------------------------------------------------------
