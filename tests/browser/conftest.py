@@ -31,16 +31,6 @@ CHROMIUM_ARGS = [
 ]
 
 DEMO_PASSWORD = "walkthrough-demo-password-2017"
-DEMO_USERNAMES = [
-    "state.admin",
-    "state.staff",
-    "ta.provider",
-    "reviewer",
-    "viewer",
-    "district.leader",
-    "school.leader",
-    "partner.staff",
-]
 SERIOUS = ("serious", "critical")
 
 
@@ -145,8 +135,7 @@ def demo(transactional_db: None) -> dict[str, str]:
     from turnaround.demo.services import demo_load, demo_users_create
 
     demo_load(schools=30, student_share=0.0)
-    demo_users_create(password=DEMO_PASSWORD)
-    return dict.fromkeys(DEMO_USERNAMES, DEMO_PASSWORD)
+    return {login.username: DEMO_PASSWORD for login in demo_users_create(password=DEMO_PASSWORD)}
 
 
 AXE_RUN = r"""async () => {

@@ -1,6 +1,7 @@
 from django import forms
 
 from turnaround.organizations.models import School
+from turnaround.organizations.services import SCHOOL_EDITABLE
 
 
 class SchoolForm(forms.ModelForm):
@@ -10,19 +11,7 @@ class SchoolForm(forms.ModelForm):
 
     class Meta:
         model = School
-        fields = [
-            "name",
-            "nces_id",
-            "school_type",
-            "grade_low",
-            "grade_high",
-            "title_i",
-            "is_charter",
-            "is_open",
-            "address",
-            "town",
-            "zip_code",
-        ]
+        fields = list(SCHOOL_EDITABLE)
         help_texts = {
             "nces_id": "Twelve digits, e.g. 250279000001. Leave empty if not known.",
             "zip_code": "Five digits, with leading zeros.",

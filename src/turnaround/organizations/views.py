@@ -129,10 +129,17 @@ def _urlencode(params: dict[str, str]) -> str:
     return urlencode(params)
 
 
+def _wants_table(request: HttpRequest) -> bool:
+    """An htmx request that replaces only the schools table."""
+    return bool(getattr(request, "htmx", False)) and (
+        request.headers.get("HX-Target") == "schools-table"
+    )
+
+
 def _render_table_or_page(
     request: HttpRequest, template: str, context: dict[str, Any], status: int
 ) -> HttpResponse:
-    if getattr(request, "htmx", False) and request.headers.get("HX-Target") == "schools-table":
+    if _wants_table(request):
         return render(request, "organizations/schools_table.html", context, status=status)
     return render(request, template, context, status=status)
 
@@ -150,7 +157,7 @@ def state_overview(request: HttpRequest, code: str) -> HttpResponse:
     context, status = _table_context(
         request, base={"state": state.code}, table_url=reverse("web:state", args=[state.code])
     )
-    if getattr(request, "htmx", False) and request.headers.get("HX-Target") == "schools-table":
+    if _wants_table(request):
         return render(request, "organizations/schools_table.html", context, status=status)
     all_schools = school_list(request.user, SchoolFilters(state=state.code))
     counts = level_counts(all_schools)
@@ -178,7 +185,7 @@ def district_page(request: HttpRequest, district_id: int) -> HttpResponse:
         base={"district": str(district.pk)},
         table_url=reverse("web:district", args=[district.pk]),
     )
-    if getattr(request, "htmx", False) and request.headers.get("HX-Target") == "schools-table":
+    if _wants_table(request):
         return render(request, "organizations/schools_table.html", context, status=status)
     district_schools = school_list(request.user, SchoolFilters(district=district.pk))
     counts = level_counts(district_schools)
