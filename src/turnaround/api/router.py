@@ -18,6 +18,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, ValidationError
 
 from turnaround.api.auth import default_auth
+from turnaround.growth.api import router as growth_router
 from turnaround.organizations.api import router as organizations_router
 from turnaround.organizations.selectors import FilterError
 
@@ -32,6 +33,7 @@ api = NinjaAPI(
 )
 
 api.add_router("/", organizations_router)
+api.add_router("/", growth_router)
 
 
 def _error_item(error: dict[str, Any]) -> dict[str, Any]:

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "turnaround.organizations",
     "turnaround.performance",
     "turnaround.accountability",
+    "turnaround.growth",
     "turnaround.web",
     "turnaround.api",
     "turnaround.demo",
@@ -190,6 +191,19 @@ if PRODUCTION:
 # Disclosure avoidance: the smallest group shown to audiences that see suppressed data
 # (reference/data-and-privacy.md §7). Kept apart from any accountability minimum n.
 REPORTING_MIN_N = env_int("REPORTING_MIN_N", 10)
+
+# Student growth percentiles (turnaround.growth). Median/mean SGP of fewer students than
+# GROWTH_MIN_N is stored with its n but not reported ("insufficient data"); 20 is Massachusetts'.
+GROWTH_MIN_N = env_int("GROWTH_MIN_N", 20)
+# Where the cohort fits run: "process" (a process pool on this machine), "dask" (a Dask cluster at
+# DASK_SCHEDULER_ADDRESS, or a local one when it is unset) or "inline" (in the calling process).
+GROWTH_EXECUTOR = env_str("GROWTH_EXECUTOR", "process")
+GROWTH_WORKERS = env_int("GROWTH_WORKERS", 0)  # processes of the pool or local cluster; 0 = cores
+DASK_SCHEDULER_ADDRESS = env_str("DASK_SCHEDULER_ADDRESS")
+# Background jobs: run at once in the request (tests), else in a thread of the web process (the
+# embedded default), or leave them queued for `turnaround growth worker` (JOBS_WORKER=1).
+JOBS_IMMEDIATE = env_bool("JOBS_IMMEDIATE", False)
+JOBS_WORKER = env_bool("JOBS_WORKER", False)
 
 # The real public data that the demo and importers read (../shared/data by default).
 SHARED_DATA_DIR = Path(

@@ -17,4 +17,6 @@ STORAGES = {
 ACCOUNT_RATE_LIMITS = {"login_failed": "5/5m/ip,5/5m/key"}
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+JOBS_IMMEDIATE = True  # background jobs run at once, inside the test's transaction
+GROWTH_EXECUTOR = "inline"  # tests that need a pool or a Dask cluster ask for one
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405

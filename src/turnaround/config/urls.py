@@ -15,6 +15,7 @@ urlpatterns = [
     path("account/", include("turnaround.accounts.urls")),
     path("api/v1/", api.urls),
     path("healthz", healthz, name="healthz"),
+    path("", include("turnaround.growth.urls")),
     path("", include("turnaround.web.urls")),
 ]
 

@@ -25,6 +25,7 @@ from turnaround.accounts.access import (
     visible_districts,
 )
 from turnaround.core.concurrency import StaleEditError
+from turnaround.growth.selectors import growth_panel_context
 from turnaround.organizations import exports
 from turnaround.organizations.forms import SchoolForm
 from turnaround.organizations.models import School, SchoolType, TitleIStatus
@@ -225,6 +226,7 @@ def school_profile(request: HttpRequest, school_id: int) -> HttpResponse:
         "determinations": determinations,
         "designations": list(designations_for_school(school)),
         "protected": not access.sees_restricted,
+        **growth_panel_context(school, group=group, restricted=access.sees_restricted),
     }
     if getattr(request, "htmx", False) and request.headers.get("HX-Target") == "results-panel":
         return render(request, "organizations/results_panel.html", context)

@@ -31,6 +31,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         for school_id in sorted(reach.school_ids):
             items.append({"label": "My school", "url": reverse("web:school", args=[school_id])})
     items.append({"label": "Schools", "url": reverse("web:schools")})
+    if reach.restricted_state_ids:
+        items.append({"label": "Student growth", "url": reverse("growth:home")})
     if reach.admin_state_ids:
         items.append({"label": "People", "url": reverse("accounts:people")})
         items.append({"label": "Audit trail", "url": reverse("web:audit")})
