@@ -6,9 +6,9 @@ per prior: 4 interior knots at the 20/40/60/80% quantiles, boundaries 10% beyond
 ``turnaround.analytics.growth.bspline.bs_basis``), and the 100 taus 0.005, 0.015, ..., 0.995.
 
 Every fit runs in its own process (one BLAS thread, as in the growth engine's process pool). Its
-wall time covers ``fit_taus`` only (modules loaded); "peak MB" is the process's maximum resident
-set up to the end of the fit, data included, and "solver MB" the peak of what the solver
-allocates beyond the data (``tracemalloc``, in an untimed second run).
+wall time covers ``fit_taus`` only (modules loaded); "peak MB" is the process's peak resident set
+(``VmHWM``) up to the end of the fit, interpreter and data included, and "solver MB" the peak of
+what the solver allocates beyond the data (``tracemalloc``, in an untimed second run).
 
 When ``Rscript`` with ``quantreg`` is installed (Debian: ``r-cran-quantreg``), the same design,
 written as raw doubles so that R reads identical numbers, is fitted in the same run by
@@ -54,7 +54,9 @@ y <- readBin(file.path(a[1], "y.bin"), "double", n)
 taus <- readBin(file.path(a[1], "taus.bin"), "double", as.integer(a[4]))
 wall <- system.time(fit <- rq(y ~ X - 1, tau = taus, method = "fn"))[["elapsed"]]
 writeBin(as.vector(coef(fit)), file.path(a[1], "r_coef.bin"))
-cat(sprintf("%.6f\n", wall), file = file.path(a[1], "r_wall.txt"))
+hwm <- grep("^VmHWM:", readLines("/proc/self/status"), value = TRUE)
+hwm <- as.numeric(strsplit(trimws(sub("VmHWM:", "", hwm)), " ")[[1]][1])  # KiB
+cat(sprintf("%.6f %.1f\n", wall, hwm / 1024), file = file.path(a[1], "r_wall.txt"))
 """
 
 
@@ -115,10 +117,17 @@ def sgp_cohort(n: int, priors: int, seed: int = SEED) -> tuple[np.ndarray, np.nd
 
 
 def peak_mb() -> float:
-    import resource
+    """Peak resident set of this process (``VmHWM``, MiB).
 
-    kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
-    return kb / 1024.0
+    Not ``getrusage``: on Linux its ``ru_maxrss`` survives ``exec`` and so includes the parent's
+    size at ``fork``, whereas ``VmHWM`` belongs to the new address space.
+    """
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024.0
+    import resource  # not Linux: the best available
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
 # --- one timed fit, in a fresh process -----------------------------------------------------------
@@ -127,7 +136,7 @@ def peak_mb() -> float:
 def worker(n: int, priors: int, method: str, out_dir: Path) -> None:
     import tracemalloc
 
-    from turnaround.analytics.quantreg import fit_taus
+    from turnaround.analytics.quantreg import fit_taus, rq_objective
     from turnaround.analytics.quantreg.core import check_design, collapse_duplicates
     from turnaround.analytics.quantreg.pk import fit_pk
 
@@ -147,20 +156,13 @@ def worker(n: int, priors: int, method: str, out_dir: Path) -> None:
         Xa, ya, ta = check_design(X, y, TAUS)
         collapsed = collapse_duplicates(Xa, ya)
         Xs, ys, ws = collapsed if collapsed else (Xa, ya, np.ones(ya.size))
-        stats = fit_pk(Xs, ys, ws, ta)[1]
+        coef, stats = fit_pk(Xs, ys, ws, ta)
+        rq_objective(Xa, ya, coef, ta)
         info["solver_alloc_peak_mb"] = tracemalloc.get_traced_memory()[1] / 2**20
         tracemalloc.stop()
         info["unique_rows"] = int(ys.size)
         info["stats"] = {k: int(v) for k, v in vars(stats).items()}
     (out_dir / f"result_{method}.json").write_text(json.dumps(info))
-
-
-def run_child(cmd: list[str], env: dict[str, str]) -> tuple[int, float]:
-    """Run ``cmd`` and return its exit status and peak resident memory (MiB)."""
-    proc = subprocess.Popen(cmd, env=env)
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    return proc.returncode, usage.ru_maxrss / 1024.0
 
 
 def child_env() -> dict[str, str]:
@@ -197,8 +199,8 @@ def run_case(n: int, priors: int, args: argparse.Namespace, use_r: bool) -> list
         env = child_env()
         for method in args.methods:
             cmd = [sys.executable, str(Path(__file__).resolve()), "--worker"]
-            status = subprocess.run([*cmd, str(n), str(priors), method, tmp], env=env).returncode
-            if status != 0:
+            status = subprocess.run([*cmd, str(n), str(priors), method, tmp], env=env, check=False)
+            if status.returncode != 0:
                 raise SystemExit(f"the {method} fit failed for n={n}, priors={priors}")
             info = json.loads((work / f"result_{method}.json").read_text())
             info.update(n=n, priors=priors, p=1 + 7 * priors, method=method)
@@ -220,10 +222,9 @@ def run_case(n: int, priors: int, args: argparse.Namespace, use_r: bool) -> list
             TAUS.tofile(work / "taus.bin")
             (work / "bench.R").write_text(R_SCRIPT)
             cmd = ["Rscript", str(work / "bench.R"), tmp, str(n), str(X.shape[1]), str(TAUS.size)]
-            status, r_peak = run_child(cmd, child_env())
-            if status != 0:
+            if subprocess.run(cmd, env=child_env(), check=False).returncode != 0:
                 raise SystemExit(f"R failed for n={n}, priors={priors}")
-            r_wall = float((work / "r_wall.txt").read_text())
+            r_wall, r_peak = map(float, (work / "r_wall.txt").read_text().split())
             r_coef = np.fromfile(work / "r_coef.bin").reshape(TAUS.size, X.shape[1]).T
             r_obj = objectives(X, y, r_coef)
             for row in rows:
@@ -237,11 +238,14 @@ def run_case(n: int, priors: int, args: argparse.Namespace, use_r: bool) -> list
 
 
 def verify(X: np.ndarray, y: np.ndarray, coef: np.ndarray, k: int) -> dict[str, float]:
-    """Largest relative objective gap to HiGHS over ``k`` evenly spaced taus."""
+    """Largest relative objective gap to HiGHS (dual LP, IPM and crossover) over ``k`` taus."""
     from turnaround.analytics.quantreg.highs import solve_dual_highs
 
     idx = np.linspace(0, TAUS.size - 1, k).round().astype(int)
-    ref = np.column_stack([solve_dual_highs(X, y, np.ones(y.size), float(TAUS[j])) for j in idx])
+    w = np.ones(y.size)
+    ref = np.column_stack(
+        [solve_dual_highs(X, y, w, float(TAUS[j]), method="highs-ipm") for j in idx]
+    )
     got = objectives(X, y, coef[:, idx], TAUS[idx])
     want = objectives(X, y, ref, TAUS[idx])
     gap = np.abs(got - want) / np.maximum(1.0, np.abs(want))

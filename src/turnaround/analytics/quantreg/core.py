@@ -49,11 +49,10 @@ class QuantRegResult:
 def rq_objective(X: FloatArray, y: FloatArray, coef: FloatArray, taus: FloatArray) -> FloatArray:
     """``sum_i rho_tau(y_i - X_i b_tau)`` for each column of ``coef``."""
     out = np.zeros(coef.shape[1])
-    for start in range(0, X.shape[0], CHUNK_ROWS):
-        resid = y[start : start + CHUNK_ROWS, None] - X[start : start + CHUNK_ROWS] @ coef
-        out += np.sum(
-            np.where(resid >= 0, taus[None, :] * resid, (taus[None, :] - 1.0) * resid), axis=0
-        )
+    step = max(1, CHUNK_ROWS * 16 // max(1, coef.shape[1]))  # about a million residuals a block
+    for start in range(0, X.shape[0], step):
+        resid = y[start : start + step, None] - X[start : start + step] @ coef
+        out += np.sum(resid * np.where(resid >= 0, taus, taus - 1.0), axis=0)
     return out
 
 

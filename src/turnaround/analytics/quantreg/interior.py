@@ -5,9 +5,10 @@ It solves the bounded dual LP of :mod:`~turnaround.analytics.quantreg.simplex` w
 
     min_d  -y'd   s.t.  X'd = (1 - tau) X'w - g,   0 <= d <= w,
 
-by Mehrotra's predictor–corrector from the interior start ``d = (1 - tau) w`` (infeasible when
-``g != 0``). The equality multipliers are ``-b``. The result is near optimal, not a vertex; the
-exact methods use it only to choose a starting basis for the simplex.
+by Mehrotra's predictor–corrector, from the feasible interior start ``d = (1 - tau) w`` when
+``g = 0`` and from the centre ``d = w / 2`` (infeasible) otherwise. The equality multipliers are
+``-b``. The result is near optimal, not a vertex; the exact methods use it only to choose a
+starting basis for the simplex, so it may also stop where it stalls close to the optimum.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from scipy.linalg import cho_solve
 FloatArray = npt.NDArray[np.float64]
 
 STEP_FRACTION = 0.99995  # rq.fit.fnb's beta
+#: Starting dual slacks are shifted off zero by this multiple of the residual scale.
 SHIFT_FEASIBLE = 1e-3
 SHIFT_INFEASIBLE = 1.0
 #: After this many iterations, an infeasibility above half its start means an infeasible LP,
