@@ -24,6 +24,7 @@ from turnaround.accounts.access import get_reach, visible_schools
 from turnaround.analytics.suppression import suppress
 from turnaround.growth.models import GROWTH_SUBJECTS, GrowthAggregate, GrowthRun, StudentGrowth
 from turnaround.organizations.models import School, State
+from turnaround.performance.charts import yearly_lines_by_subject
 from turnaround.performance.models import ALL_GRADES, StudentAssessment, StudentGroup, Subject
 from turnaround.performance.selectors import GROUP_LABELS, GROUP_ORDER, RACE_GROUPS
 
@@ -231,41 +232,18 @@ def growth_trend_chart_spec(
         for r in rows
         if r.group == group and r.median_sgp is not None
     ]
-    return {
-        "$schema": "https://vega.github.io/schema/vega-lite/v6.json",
-        "description": (
-            f"Median student growth percentile by year and subject, "
+    return yearly_lines_by_subject(
+        values,
+        field="median_sgp",
+        title="Median SGP",
+        domain=(1, 99),
+        description=(
+            "Median student growth percentile by year and subject, "
             f"{GROUP_LABELS.get(group, group)}, {school_name}"
         ),
-        "width": "container",
-        "height": 220,
-        "data": {"values": values},
-        "layer": [
-            {
-                "mark": {"type": "rule", "strokeDash": [4, 4], "color": "#71767a"},
-                "encoding": {"y": {"datum": 50}},
-            },
-            {
-                "mark": {"type": "line", "point": True},
-                "encoding": {
-                    "x": {"field": "year", "type": "ordinal", "title": "School year (spring)"},
-                    "y": {
-                        "field": "median_sgp",
-                        "type": "quantitative",
-                        "title": "Median SGP",
-                        "scale": {"domain": [1, 99]},
-                    },
-                    "color": {"field": "subject", "type": "nominal", "title": "Subject"},
-                    "strokeDash": {"field": "subject", "type": "nominal"},
-                    "tooltip": [
-                        {"field": "year", "title": "Year"},
-                        {"field": "subject", "title": "Subject"},
-                        {"field": "median_sgp", "title": "Median SGP"},
-                    ],
-                },
-            },
-        ],
-    }
+        height=220,
+        reference=50,
+    )
 
 
 def growth_panel_context(school: School, *, group: str, restricted: bool) -> dict[str, Any]:

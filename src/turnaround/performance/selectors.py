@@ -10,6 +10,7 @@ from django.conf import settings
 
 from turnaround.analytics.suppression import code_extreme, suppress
 from turnaround.organizations.models import School
+from turnaround.performance.charts import yearly_lines_by_subject
 from turnaround.performance.models import (
     ALL_GRADES,
     AssessmentResult,
@@ -145,33 +146,16 @@ def trend_chart_spec(rows: list[ResultRow], *, group: str, school_name: str) -> 
         for r in rows
         if r.group == group and r.pct_proficient is not None
     ]
-    return {
-        "$schema": "https://vega.github.io/schema/vega-lite/v6.json",
-        "description": (
+    return yearly_lines_by_subject(
+        values,
+        field="pct_proficient",
+        title="% proficient or above",
+        domain=(0, 100),
+        description=(
             "Percent proficient or above by year and subject, "
             f"{GROUP_LABELS.get(group, group)}, {school_name}"
         ),
-        "width": "container",
-        "height": 260,
-        "data": {"values": values},
-        "mark": {"type": "line", "point": True},
-        "encoding": {
-            "x": {"field": "year", "type": "ordinal", "title": "School year (spring)"},
-            "y": {
-                "field": "pct_proficient",
-                "type": "quantitative",
-                "title": "% proficient or above",
-                "scale": {"domain": [0, 100]},
-            },
-            "color": {"field": "subject", "type": "nominal", "title": "Subject"},
-            "strokeDash": {"field": "subject", "type": "nominal"},
-            "tooltip": [
-                {"field": "year", "title": "Year"},
-                {"field": "subject", "title": "Subject"},
-                {"field": "pct_proficient", "title": "% proficient"},
-            ],
-        },
-    }
+    )
 
 
 def latest_profile(school: School) -> SchoolYearProfile | None:
