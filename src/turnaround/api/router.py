@@ -18,6 +18,9 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, ValidationError
 
 from turnaround.api.auth import default_auth
+from turnaround.assessments.api import router as assessments_router
+from turnaround.assessments.api_reports import router as assessment_reports_router
+from turnaround.frameworks.api import router as frameworks_router
 from turnaround.growth.api import router as growth_router
 from turnaround.organizations.api import router as organizations_router
 from turnaround.organizations.selectors import FilterError
@@ -34,6 +37,9 @@ api = NinjaAPI(
 
 api.add_router("/", organizations_router)
 api.add_router("/", growth_router)
+api.add_router("/", frameworks_router)
+api.add_router("/", assessments_router)
+api.add_router("/", assessment_reports_router)
 
 
 def _error_item(error: dict[str, Any]) -> dict[str, Any]:

@@ -42,6 +42,8 @@ INSTALLED_APPS = [
     "turnaround.performance",
     "turnaround.accountability",
     "turnaround.growth",
+    "turnaround.frameworks",
+    "turnaround.assessments",
     "turnaround.web",
     "turnaround.api",
     "turnaround.demo",
