@@ -57,8 +57,14 @@ class RatingScale(models.Model):
     class Meta:
         ordering = ["name"]
         constraints = [
+            # two partial constraints: SQLite has no NULLS NOT DISTINCT
             models.UniqueConstraint(
-                fields=["state", "key"], name="scale_key_unique_in_state", nulls_distinct=False
+                fields=["state", "key"],
+                condition=Q(state__isnull=False),
+                name="scale_key_unique_in_state",
+            ),
+            models.UniqueConstraint(
+                fields=["key"], condition=Q(state__isnull=True), name="scale_key_unique_global"
             ),
         ]
 
@@ -109,8 +115,14 @@ class Framework(models.Model):
     class Meta:
         ordering = ["name"]
         constraints = [
+            # two partial constraints: SQLite has no NULLS NOT DISTINCT
             models.UniqueConstraint(
-                fields=["state", "key"], name="framework_key_unique_in_state", nulls_distinct=False
+                fields=["state", "key"],
+                condition=Q(state__isnull=False),
+                name="framework_key_unique_in_state",
+            ),
+            models.UniqueConstraint(
+                fields=["key"], condition=Q(state__isnull=True), name="framework_key_unique_global"
             ),
         ]
 
