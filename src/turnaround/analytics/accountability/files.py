@@ -936,6 +936,13 @@ CANONICAL_COLUMNS: Mapping[str, tuple[Col, ...]] = MappingProxyType(
                 for i in MA12_INDICATORS
             ),
             *(Col(f"extra_credit_{g}", "count") for g in MA12_GROUPS),
+            # computed median SGPs, turned into growth points when pts_*_sgp are not given
+            *(
+                Col(f"median_sgp_{g}_{s}", "num", minimum=1.0, maximum=99.0)
+                for g in MA12_GROUPS
+                for s in ("ela", "math")
+            ),
+            *(Col(f"n_sgp_{g}_{s}", "count") for g in MA12_GROUPS for s in ("ela", "math")),
             Col("percentile", "num", minimum=1.0, maximum=99.0),
             Col("composite", "num"),
             Col("participation_min", "pct"),

@@ -1,6 +1,8 @@
 """Massachusetts 2012–2016 accountability levels (``ma-2012``; accountability.md §1).
 
 - CPI: 100 / 75 / 50 / 25 / 0 points per student by legacy MCAS scaled score; group mean.
+- Growth indicators: points from a median SGP (``median_sgp_{group}_{ela|math}`` with
+  ``n_sgp_…``) by ``sgp_points_cuts`` when the frame has no points for them (``growth.py``).
 - Annual PPI = (indicator points + extra credit) / number of indicators (may exceed 100).
 - Cumulative PPI = (PPI₋₃·1 + PPI₋₂·2 + PPI₋₁·3 + PPI·4) / 10; with fewer years the available
   years are weighted 1..k and divided by the weights used (``partial_history``).
@@ -30,6 +32,7 @@ from turnaround.analytics.accountability.files import (
     highest_grade,
     school_type_from_grades,
 )
+from turnaround.analytics.accountability.growth import sgp_points
 from turnaround.analytics.accountability.ratings import contiguous_runs
 from turnaround.analytics.accountability.ruleset import MA_2012, Params
 
@@ -474,6 +477,36 @@ def _annual_column(frame: pd.DataFrame, group: str) -> pd.Series:
     return result
 
 
+def _growth_points_from_medians(work: pd.DataFrame, group: str, params: Params) -> None:
+    """Fill ``pts_{group}_{subject}_sgp`` from ``median_sgp_{group}_{subject}`` and its ``n``.
+
+    Points given in the input are kept; a median from too few students is no indicator (NaN).
+    """
+    cuts = params.get_floats("sgp_points_cuts")
+    min_n = params.get_int("min_n_sgp")
+    for subject in ("ela", "math"):
+        median_col, n_col = f"median_sgp_{group}_{subject}", f"n_sgp_{group}_{subject}"
+        if median_col not in work:
+            continue
+        medians = pd.to_numeric(work[median_col], errors="coerce")
+        counts = pd.to_numeric(work.get(n_col, pd.Series(0, index=work.index)), errors="coerce")
+        computed = [
+            sgp_points(
+                None if math.isnan(m) else float(m),
+                0 if math.isnan(c) else int(c),
+                cuts=cuts,
+                min_n=min_n,
+            ).points
+            for m, c in zip(medians.astype(float), counts.astype(float), strict=True)
+        ]
+        series = pd.Series([np.nan if v is None else v for v in computed], index=work.index)
+        points_col = f"pts_{group}_{subject}_sgp"
+        if points_col in work:
+            given = pd.to_numeric(work[points_col], errors="coerce")
+            series = given.where(given.notna(), series)
+        work[points_col] = series
+
+
 def ma12_determinations(frame: pd.DataFrame, params: Params) -> tuple[Determination, ...]:
     """Levels for every school and year of an ``ma12`` frame (one or several years).
 
@@ -487,6 +520,7 @@ def ma12_determinations(frame: pd.DataFrame, params: Params) -> tuple[Determinat
         grades = work.get("grades", pd.Series(None, index=work.index, dtype=object))
         work["school_type"] = [school_type_from_grades(g) for g in grades]
     for group in MA12_GROUPS:
+        _growth_points_from_medians(work, group, params)
         work[f"_annual_{group}"] = _annual_column(work, group)
     work = work.sort_values(["school_id", "year"], kind="stable")
     weights = params.get_floats("cum_ppi_year_weights")
