@@ -484,6 +484,9 @@ def _compute(run: GrowthRun, *, engine: Any, kind: str, tracker: _Progress) -> N
                 long, plan, tasks=tuple(c.task for c in changed), executor=pool, progress=on_fit
             )
         frame = result.frame
+        # exact fits all the same; the repairs go to the log, not to the operator's terminal
+        for note in getattr(result, "notes", ()):
+            logger.info("growth run %s: %s", run.pk, note)
     for i, cohort in enumerate(changed):
         tracker.report(f"storing {cohort.label}", fit_total + i, fit_total + store_total)
         roster = _roster(current, cohort.content_area)

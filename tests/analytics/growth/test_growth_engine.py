@@ -150,3 +150,25 @@ def test_dask_executor(tiny: pd.DataFrame, tiny_result: SGPResult) -> None:
     ) as client:
         got = sgp_compute(tiny, executor=client.get_executor())
     _same_result(got, tiny_result)
+
+
+def test_solver_repairs_are_returned_as_notes_not_printed(
+    tiny: pd.DataFrame, tiny_result: SGPResult, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An interior point that fails is repaired exactly by the simplex; the run says so in
+    ``notes`` (for the log) instead of a warning on a pool worker's stderr."""
+    import warnings
+
+    from turnaround.analytics.quantreg import pk
+
+    real = pk.frisch_newton
+    monkeypatch.setattr(pk, "frisch_newton", lambda *a, **k: real(*a, **{**k, "max_iter": 2}))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        repaired = sgp_compute(tiny)
+    assert repaired.notes
+    assert all(
+        " order " in note and "Frisch-Newton failed at tau=" in note for note in repaired.notes
+    )
+    pd.testing.assert_frame_equal(repaired.frame, tiny_result.frame)
+    assert tiny_result.notes == ()

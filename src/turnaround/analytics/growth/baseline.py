@@ -10,6 +10,7 @@ baseline SGPs need not spread evenly over 1…99.
 
 from __future__ import annotations
 
+import warnings
 from collections import defaultdict
 from collections.abc import Sequence
 from concurrent.futures import Executor
@@ -35,6 +36,7 @@ from turnaround.analytics.growth.knots import Knots, KnotTable, knots_from_score
 from turnaround.analytics.growth.records import PanelIndex, normalise_grade, prepare_long
 from turnaround.analytics.growth.results import CoefficientMatrix
 from turnaround.analytics.growth.sgp import ScoredCohort, percentiles, scored_frame
+from turnaround.analytics.quantreg import ConvergenceWarning
 
 BASELINE = "BASELINE"
 DEFAULT_BASELINE_MAX_ORDER = 3
@@ -141,6 +143,9 @@ def baseline_fit(
             )
         )
     fits = run_works(works, executor, None)
+    for fit in fits:
+        for note in fit.notes:  # raised again here, in the caller's process
+            warnings.warn(note, ConvergenceWarning, stacklevel=2)
     return tuple(
         CoefficientMatrix(
             content_area=content_area,

@@ -401,7 +401,12 @@ def _run(
                     knots=work.knots[:k],
                 )
             )
-    return SGPResult(frame=scored_frame(blocks), coefficients=tuple(matrices), tasks=tuple(tasks))
+    return SGPResult(
+        frame=scored_frame(blocks),
+        coefficients=tuple(matrices),
+        tasks=tuple(tasks),
+        notes=tuple(note for fit in fits for note in fit.notes),
+    )
 
 
 def sgp_run(

@@ -6,6 +6,7 @@ Dask ``Client.get_executor()`` can both run it.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,7 +17,7 @@ from turnaround.analytics.growth.design import design_matrix, n_coefficients
 from turnaround.analytics.growth.errors import CohortSizeError, SingularCohortError
 from turnaround.analytics.growth.knots import Knots
 from turnaround.analytics.growth.sgp import TAUS, percentiles
-from turnaround.analytics.quantreg import SingularDesignError, fit_taus
+from turnaround.analytics.quantreg import ConvergenceWarning, SingularDesignError, fit_taus
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -52,11 +53,16 @@ class CohortWork:
 
 @dataclass(frozen=True, eq=False)
 class CohortFit:
-    """``coef[i]``: the (1+7k) × 100 matrix of ``orders[i]``; ``sgp_by_order``: (n, m), 0 = none."""
+    """``coef[i]``: the (1+7k) × 100 matrix of ``orders[i]``; ``sgp_by_order``: (n, m), 0 = none.
+
+    ``notes``: the solver's ``ConvergenceWarning`` messages, prefixed with the cohort and order,
+    returned instead of printed (a pool worker's stderr is nobody's log).
+    """
 
     orders: tuple[int, ...]
     coef: tuple[FloatArray, ...]
     sgp_by_order: IntArray
+    notes: tuple[str, ...] = ()
 
 
 def fit_cohort(work: CohortWork) -> CohortFit:
@@ -65,6 +71,7 @@ def fit_cohort(work: CohortWork) -> CohortFit:
     n, m = cohort.priors.shape
     sgp = np.zeros((n, m), dtype=np.int64)
     coefs = []
+    notes: list[str] = []
     for k in work.orders:
         rows = cohort.member(k)
         size, p = int(rows.sum()), n_coefficients(k)
@@ -74,11 +81,18 @@ def fit_cohort(work: CohortWork) -> CohortFit:
             )
         X = design_matrix(cohort.priors[rows, :k], work.knots[:k])
         y = cohort.y[rows]
-        try:
-            fit = fit_taus(X, y, TAUS, method=work.method)
-        except SingularDesignError as exc:
-            raise SingularCohortError(f"{work.label}, order {k}: {exc}") from None
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ConvergenceWarning)
+            try:
+                fit = fit_taus(X, y, TAUS, method=work.method)
+            except SingularDesignError as exc:
+                raise SingularCohortError(f"{work.label}, order {k}: {exc}") from None
+        for w in caught:
+            if issubclass(w.category, ConvergenceWarning):
+                notes.append(f"{work.label}, order {k}: {w.message}")
+            else:
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
         coefs.append(np.ascontiguousarray(fit.coef, dtype=np.float64))
         if work.score:
             sgp[rows, k - 1] = percentiles(X @ fit.coef, y)
-    return CohortFit(orders=work.orders, coef=tuple(coefs), sgp_by_order=sgp)
+    return CohortFit(orders=work.orders, coef=tuple(coefs), sgp_by_order=sgp, notes=tuple(notes))

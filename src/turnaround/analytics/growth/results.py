@@ -58,8 +58,13 @@ class SGPResult:
         One per task and order.
     tasks : tuple of CohortTask
         The tasks run, with ``input_hash`` for the method actually used.
+    notes : tuple of str
+        What the solver repaired on the way (a ``ConvergenceWarning`` per cohort, order and tau,
+        e.g. an interior point that stalled before the simplex finished exactly), for the log.
+        The fits are exact LP optima all the same.
     """
 
     frame: pd.DataFrame
     coefficients: tuple[CoefficientMatrix, ...]
     tasks: tuple[CohortTask, ...]
+    notes: tuple[str, ...] = ()
