@@ -280,6 +280,9 @@ def demo_delete(*, state: State) -> None:
             object_repr="Massachusetts demo state (reset)",
             changes={"schools": schools.count()},
         )
+        from turnaround.assessments.demo import assessments_demo_delete
+
+        assessments_demo_delete(state=state)  # assessments protect their schools
         for model in (
             StudentAssessment,
             AssessmentResult,
@@ -584,3 +587,37 @@ def demo_users_create(*, password: str) -> list[DemoLogin]:
                 )
             )
     return logins
+
+
+def demo_assessments_create() -> int:
+    """Seed the frameworks and give the demo state its site visits and self-assessment.
+
+    Needs the demo logins (``demo_users_create``): the demo reviewer, staff and leaders sit on the
+    teams. Idempotent. Returns the number of assessments the demo state has afterwards.
+    """
+    from turnaround.assessments.demo import assessments_demo_create
+    from turnaround.assessments.models import Assessment
+    from turnaround.frameworks.seed import frameworks_seed
+    from turnaround.frameworks.selectors import TURNAROUND_PRACTICES, current_version
+
+    state = demo_state()
+    if state is None:
+        raise LookupError("The demo state is not loaded: run `turnaround demo` first.")
+    frameworks_seed(actor=None)
+    version = current_version(TURNAROUND_PRACTICES, state=state)
+    if version is None:
+        raise LookupError("The Turnaround Practices framework has no published version.")
+    users = {
+        role: user
+        for role, username in (
+            ("state_staff", "state.staff"),
+            ("reviewer", "reviewer"),
+            ("school_leader", "school.leader"),
+            ("district_leader", "district.leader"),
+        )
+        if (user := User.objects.filter(username__iexact=username).first()) is not None
+    }
+    assessments_demo_create(state=state, framework_version=version, users=users)
+    return Assessment.objects.filter(
+        Q(school__district__state=state) | Q(district__state=state)
+    ).count()

@@ -20,10 +20,12 @@ from turnaround.accountability.selectors import (
 )
 from turnaround.accounts.access import (
     get_district_for_user,
+    get_reach,
     get_school_for_user,
     get_state_for_user,
     visible_districts,
 )
+from turnaround.assessments.access import visible_assessments
 from turnaround.core.concurrency import StaleEditError
 from turnaround.growth.selectors import growth_panel_context
 from turnaround.organizations import exports
@@ -227,10 +229,22 @@ def school_profile(request: HttpRequest, school_id: int) -> HttpResponse:
         "designations": list(designations_for_school(school)),
         "protected": not access.sees_restricted,
         **growth_panel_context(school, group=group, restricted=access.sees_restricted),
+        "school_assessments": visible_assessments(request.user).filter(school=school)[:10],
+        "can_plan_assessment": _can_plan_assessment(request.user, school),
     }
     if getattr(request, "htmx", False) and request.headers.get("HX-Target") == "results-panel":
         return render(request, "organizations/results_panel.html", context)
     return render(request, "organizations/school_profile.html", context)
+
+
+def _can_plan_assessment(user: Any, school: School) -> bool:
+    """State staff plan site visits; the school's and its district's leaders self-assessments."""
+    reach = get_reach(user)
+    return (
+        school.district.state_id in reach.restricted_state_ids
+        or school.district_id in reach.district_ids
+        or school.pk in reach.school_ids
+    )
 
 
 @login_required

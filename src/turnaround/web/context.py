@@ -31,6 +31,11 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         for school_id in sorted(reach.school_ids):
             items.append({"label": "My school", "url": reverse("web:school", args=[school_id])})
     items.append({"label": "Schools", "url": reverse("web:schools")})
+    if not reach.is_empty:
+        items.append({"label": "Assessments", "url": reverse("assessment_list")})
+        items.append({"label": "Frameworks", "url": reverse("frameworks:list")})
+    if reach.restricted_state_ids or reach.district_ids:
+        items.append({"label": "Compare schools", "url": reverse("assessments_compare")})
     if reach.restricted_state_ids:
         items.append({"label": "Student growth", "url": reverse("growth:home")})
     if reach.admin_state_ids:

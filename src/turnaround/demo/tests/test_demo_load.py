@@ -460,3 +460,24 @@ def test_the_ungraded_school_is_loaded_as_ungraded() -> None:
     assert (school.grade_low, school.grade_high, school.grade_span) == ("", "", "Ungraded")
     assert school.school_type == "OTHER"
     assert not summary.skipped
+
+
+@pytest.mark.django_db
+def test_demo_assessments_are_seeded_once_and_survive_a_reset() -> None:
+    from turnaround.assessments.models import Assessment
+    from turnaround.demo.services import demo_assessments_create
+
+    with pytest.raises(LookupError, match="not loaded"):
+        demo_assessments_create()
+    demo_load(**SMALL)
+    demo_users_create(password=PASSWORD)
+    count = demo_assessments_create()
+    assert count >= 4
+    finalised = Assessment.objects.filter(status="finalised", kind="site_visit")
+    assert finalised.count() == 2
+    assert {a.school.name for a in finalised} == {
+        Membership.objects.get(user__username="school.leader").school.name
+    }
+    assert demo_assessments_create() == count  # idempotent
+    demo_load(**SMALL, reset=True)  # the protected schools are deleted with their assessments
+    assert Assessment.objects.count() == 0

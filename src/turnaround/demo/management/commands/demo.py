@@ -14,7 +14,13 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from turnaround.demo.services import DemoLogin, demo_load, demo_state, demo_users_create
+from turnaround.demo.services import (
+    DemoLogin,
+    demo_assessments_create,
+    demo_load,
+    demo_state,
+    demo_users_create,
+)
 
 URL = "http://127.0.0.1:8000/"
 PASSWORD_ENV = "TURNAROUND_DEMO_PASSWORD"
@@ -67,6 +73,8 @@ class Command(BaseCommand):
             logins = demo_users_create(password=password)
         except ValidationError as exc:
             raise CommandError("; ".join(exc.messages)) from exc
+        assessments = demo_assessments_create()
+        self.stdout.write(f"Frameworks seeded; the demo state has {assessments} assessments.")
         self._print_logins(logins)
 
     def _load(self, options: dict[str, Any]) -> None:
