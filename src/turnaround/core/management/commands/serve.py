@@ -22,6 +22,8 @@ class Command(BaseCommand):
         argv = [
             "gunicorn",
             "turnaround.config.wsgi:application",
+            "--config",
+            "python:turnaround.config.gunicorn_conf",
             "--bind",
             options["bind"],
             "--workers",
