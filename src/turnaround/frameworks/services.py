@@ -125,7 +125,7 @@ def _lock_draft(version: FrameworkVersion, expected_version: int) -> FrameworkVe
     """The draft, locked for this transaction, with its counter moved on; raises VersionLocked
     for a published or retired version and StaleEditError when someone saved it meanwhile."""
     fresh = (
-        FrameworkVersion.objects.select_for_update()
+        FrameworkVersion.objects.select_for_update(of=("self",))
         .select_related("framework", "scale")
         .get(pk=version.pk)
     )
@@ -435,7 +435,7 @@ def framework_version_publish(
     indicator without a crosswalk."""
     with transaction.atomic():
         fresh = (
-            FrameworkVersion.objects.select_for_update()
+            FrameworkVersion.objects.select_for_update(of=("self",))
             .select_related("framework", "scale", "previous")
             .get(pk=version.pk)
         )
