@@ -18,19 +18,16 @@ level per practice by year) compare practices by code.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
 from django.db.models import Q
-from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse
 from django.utils import timezone
-from openpyxl import Workbook
 
 from turnaround.accounts.access import get_reach
 from turnaround.analytics.suppression import suppress
@@ -42,8 +39,8 @@ from turnaround.assessments.report import (
     indicator_crosswalk,
     level_colours,
 )
+from turnaround.core.exports import table_csv, table_xlsx
 from turnaround.frameworks.models import Framework, FrameworkVersion, Indicator, ScaleLevel
-from turnaround.organizations.exports import _Echo, _safe
 from turnaround.organizations.models import District, State
 from turnaround.organizations.selectors import FilterError
 
@@ -722,41 +719,6 @@ def distribution_table(c: Comparison) -> tuple[list[str], list[list[Any]]]:
 def _filename(c: Comparison, what: str, ext: str) -> str:
     year = c.filters.year or "all"
     return f"{what}-{c.scope.state.code}-{year}-{timezone.localdate():%Y-%m-%d}.{ext}"
-
-
-def table_csv(
-    header: Sequence[str], rows: Iterable[Sequence[Any]], filename: str
-) -> StreamingHttpResponse:
-    """A CSV download; text cells that a spreadsheet would run as a formula are neutralised."""
-    writer = csv.writer(_Echo())
-
-    def stream() -> Iterator[str]:
-        yield "\ufeff"  # so spreadsheet software reads UTF-8
-        yield writer.writerow([_safe(h) for h in header])
-        for row in rows:
-            yield writer.writerow([_safe(v) for v in row])
-
-    response = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
-def table_xlsx(
-    header: Sequence[str], rows: Iterable[Sequence[Any]], filename: str, *, sheet: str
-) -> HttpResponse:
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet(sheet[:31])
-    ws.append([_safe(h) for h in header])
-    for row in rows:
-        ws.append([_safe(v) for v in row])
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    response = HttpResponse(
-        buffer.getvalue(),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
 
 
 EXPORTS: Mapping[str, Any] = {"heatmap": heatmap_table, "distribution": distribution_table}

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator
 from typing import Any
 
 from django.db.models import QuerySet
 from django.http import HttpResponse, StreamingHttpResponse
 from django.utils import timezone
-from openpyxl import Workbook
 
+from turnaround.core.exports import table_csv, table_xlsx
 from turnaround.organizations.models import School
 
 COLUMNS: list[tuple[str, Any]] = [
@@ -37,48 +35,14 @@ def _filename(ext: str) -> str:
     return f"schools-{timezone.localdate():%Y-%m-%d}.{ext}"
 
 
-def _safe(value: Any) -> Any:
-    """Neutralise spreadsheet formulas in text cells (CSV injection)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return "" if value is None else value
-
-
 def _rows(qs: QuerySet[School]) -> Iterator[list[Any]]:
     for school in qs.iterator(chunk_size=500):
-        yield [_safe(get(school)) for _, get in COLUMNS]
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
+        yield [get(school) for _, get in COLUMNS]
 
 
 def schools_csv(qs: QuerySet[School]) -> StreamingHttpResponse:
-    writer = csv.writer(_Echo())
-
-    def stream() -> Iterator[str]:
-        yield "\ufeff"  # so spreadsheet software reads UTF-8
-        yield writer.writerow([name for name, _ in COLUMNS])
-        for row in _rows(qs):
-            yield writer.writerow(row)
-
-    response = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{_filename("csv")}"'
-    return response
+    return table_csv([name for name, _ in COLUMNS], _rows(qs), _filename("csv"))
 
 
 def schools_xlsx(qs: QuerySet[School]) -> HttpResponse:
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("Schools")
-    ws.append([name for name, _ in COLUMNS])
-    for row in _rows(qs):
-        ws.append(row)
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    response = HttpResponse(
-        buffer.getvalue(),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
-    response["Content-Disposition"] = f'attachment; filename="{_filename("xlsx")}"'
-    return response
+    return table_xlsx([name for name, _ in COLUMNS], _rows(qs), _filename("xlsx"), sheet="Schools")
