@@ -17,11 +17,11 @@ def org(db):
     from turnaround.accountability.models import AccountabilityDetermination
     from turnaround.organizations.models import (
         District,
-        PartnerAssignment,
         PartnerOrganization,
         School,
         State,
     )
+    from turnaround.partners.models import Engagement
     from turnaround.performance.models import AssessmentResult, DataSource, SchoolYearProfile
 
     state = State.objects.create(code="MA", fips="25", name="Massachusetts")
@@ -69,16 +69,20 @@ def org(db):
     partner = PartnerOrganization.objects.create(name="Acme Turnaround Partners")
     other_partner = PartnerOrganization.objects.create(name="Other Partner")
     today = dt.date.today()
-    PartnerAssignment.objects.create(
+    Engagement.objects.create(
         partner=partner,
         school=s1,
+        need_area="instruction",
+        scope="Instructional coaching",
         starts_on=today - dt.timedelta(days=30),
         ends_on=today + dt.timedelta(days=300),
         agreement_reference="DSA-2026-01",
     )
-    PartnerAssignment.objects.create(  # expired: gives no access any more
+    Engagement.objects.create(  # expired: gives no access any more
         partner=partner,
         school=s3,
+        need_area="climate_culture",
+        scope="Behaviour systems",
         starts_on=today - dt.timedelta(days=400),
         ends_on=today - dt.timedelta(days=1),
         agreement_reference="DSA-2025-07",

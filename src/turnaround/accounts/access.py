@@ -2,7 +2,8 @@
 
 The rules (DESIGN.md §1, data-and-privacy.md §5):
 - state roles reach every school of their state; district leaders their district's schools;
-  school leaders their school; partner staff the schools they serve under an agreement in force;
+  school leaders their school; partner staff the schools they serve under an engagement in force
+  with a written agreement (a district-wide engagement reaches no school's data);
 - state administrators and staff, district and school leaders, and partners under an agreement see
   restricted (unsuppressed) aggregates; TA providers, reviewers and viewers see the protected view;
 - only state administrators change organisations and see the audit trail;
@@ -18,7 +19,8 @@ from django.http import Http404
 from django.utils import timezone
 
 from turnaround.accounts.models import Membership, Role, User
-from turnaround.organizations.models import District, PartnerAssignment, School, State
+from turnaround.organizations.models import District, School, State
+from turnaround.partners.models import Engagement
 
 _CACHE_ATTR = "_turnaround_reach"
 
@@ -106,9 +108,14 @@ def get_reach(user: User | object) -> Reach:
     if partners:
         today = timezone.localdate()
         partner_schools = set(
-            PartnerAssignment.objects.filter(
-                partner_id__in=partners, starts_on__lte=today, ends_on__gte=today
-            ).values_list("school_id", flat=True)
+            Engagement.objects.filter(
+                partner_id__in=partners,
+                school__isnull=False,
+                starts_on__lte=today,
+                ends_on__gte=today,
+            )
+            .exclude(agreement_reference="")
+            .values_list("school_id", flat=True)
         )
     reach = Reach(
         restricted_state_ids=frozenset(restricted),

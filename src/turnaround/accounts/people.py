@@ -97,7 +97,9 @@ def _memberships_in(state: State):  # type: ignore[no-untyped-def]
         Q(state=state)
         | Q(district__state=state)
         | Q(school__district__state=state)
-        | Q(role=Role.PARTNER_STAFF, partner__assignments__school__district__state=state)
+        | Q(role=Role.PARTNER_STAFF, partner__engagements__school__district__state=state)
+        | Q(role=Role.PARTNER_STAFF, partner__engagements__district__state=state)
+        | Q(role=Role.PARTNER_STAFF, partner__applications__cycle__state=state)
     ).distinct()
 
 

@@ -24,6 +24,11 @@ from turnaround.frameworks.api import router as frameworks_router
 from turnaround.growth.api import router as growth_router
 from turnaround.organizations.api import router as organizations_router
 from turnaround.organizations.selectors import FilterError
+from turnaround.partners.api_engagements import router as partner_engagements_router
+from turnaround.partners.api_impact import router as partner_impact_router
+from turnaround.partners.api_matching import router as partner_matching_router
+from turnaround.partners.api_registry import router as partner_registry_router
+from turnaround.partners.api_vetting import router as partner_vetting_router
 
 api = NinjaAPI(
     title="turnaround API",
@@ -40,6 +45,11 @@ api.add_router("/", growth_router)
 api.add_router("/", frameworks_router)
 api.add_router("/", assessments_router)
 api.add_router("/", assessment_reports_router)
+api.add_router("/", partner_registry_router)
+api.add_router("/", partner_vetting_router)
+api.add_router("/", partner_engagements_router)
+api.add_router("/", partner_impact_router)
+api.add_router("/", partner_matching_router)
 
 
 def _error_item(error: dict[str, Any]) -> dict[str, Any]:

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "turnaround.growth",
     "turnaround.frameworks",
     "turnaround.assessments",
+    "turnaround.partners",
     "turnaround.web",
     "turnaround.api",
     "turnaround.demo",

@@ -18,6 +18,7 @@ urlpatterns = [
     path("", include("turnaround.growth.urls")),
     path("", include("turnaround.frameworks.urls")),
     path("", include("turnaround.assessments.urls")),
+    path("", include("turnaround.partners.urls")),
     path("", include("turnaround.web.urls")),
 ]
 

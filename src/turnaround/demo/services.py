@@ -40,12 +40,12 @@ from turnaround.demo.rows import _STUDENT_COLUMNS, BATCH_SIZE, _Inserter, _real_
 from turnaround.organizations.models import (
     District,
     OrgIdentifier,
-    PartnerAssignment,
     PartnerOrganization,
     School,
     State,
     Zone,
 )
+from turnaround.partners.models import Engagement, NeedArea
 from turnaround.performance.models import (
     AssessmentResult,
     DataSource,
@@ -94,7 +94,7 @@ class DemoSummary:
     designations_exited: int
     student_records: int
     student_schools: int
-    partner_assignments: int
+    partner_engagements: int
     skipped: tuple[str, ...]
     seconds: float
 
@@ -109,7 +109,7 @@ class DemoSummary:
             "designations_exited": self.designations_exited,
             "student_records": self.student_records,
             "student_schools": self.student_schools,
-            "partner_assignments": self.partner_assignments,
+            "partner_engagements": self.partner_engagements,
         }
 
 
@@ -252,7 +252,7 @@ def demo_load(
             designations_exited=sum(1 for p in plans if p.exited),
             student_records=students,
             student_schools=student_schools,
-            partner_assignments=assignments,
+            partner_engagements=assignments,
             skipped=tuple(skipped),
             seconds=0.0,
         )
@@ -289,7 +289,7 @@ def demo_delete(*, state: State) -> None:
             SchoolYearProfile,
             AccountabilityDetermination,
             Designation,
-            PartnerAssignment,
+            Engagement,
         ):
             model.objects.filter(school__in=schools).delete()
         OrgIdentifier.objects.filter(Q(school__in=schools) | Q(district__state=state)).delete()
@@ -413,11 +413,13 @@ def _partner_create(state: State) -> int:
         return 0
     today = dt.date.today()
     served = _district_schools_by_level(district)[:3]
-    PartnerAssignment.objects.bulk_create(
+    Engagement.objects.bulk_create(
         [
-            PartnerAssignment(
+            Engagement(
                 partner=partner,
                 school=school,
+                need_area=NeedArea.INSTRUCTION,
+                scope="Weekly instructional coaching for grade-level teams and the principal.",
                 starts_on=today - dt.timedelta(days=180),
                 ends_on=today + dt.timedelta(days=365),
                 agreement_reference=f"DEMO-DSA-{i + 1:03d}",

@@ -46,7 +46,8 @@ from turnaround.growth.models import (
     StudentGrowth,
     cohort_label,
 )
-from turnaround.organizations.models import PartnerAssignment, School, State
+from turnaround.organizations.models import School, State
+from turnaround.partners.models import Engagement
 from turnaround.performance.models import ALL_GRADES, StudentAssessment
 
 logger = logging.getLogger(__name__)
@@ -765,7 +766,7 @@ def _disclosure_basis(user: Any, school: School) -> tuple[str, str]:
         return StudentDataAccess.Basis.SCHOOL_OFFICIAL, f"school leader of {school}"
     today = timezone.localdate()
     agreement = (
-        PartnerAssignment.objects.filter(
+        Engagement.objects.filter(
             school=school,
             partner__memberships__user=user,
             starts_on__lte=today,

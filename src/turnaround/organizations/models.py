@@ -150,9 +150,19 @@ class School(models.Model):
 
 
 class PartnerOrganization(models.Model):
+    """An external provider: the registry entry. Its services, contacts, evidence, vetting and
+    engagements live in the ``partners`` app."""
+
     name = models.CharField(max_length=200, unique=True)
     website = models.URLField(blank=True, default="")
     description = models.TextField(blank=True, default="")
+    #: a ``partners.models.CostModel`` code, with the detail in words
+    cost_model = models.CharField(max_length=20, blank=True, default="")
+    cost_notes = models.TextField(blank=True, default="")
+    #: ``partners.needs.GradeBand`` codes
+    grade_bands = models.JSONField(default=list, blank=True)
+    #: where the partner works, in words ("Western Massachusetts", "statewide")
+    regions = models.JSONField(default=list, blank=True)
     version = models.PositiveIntegerField(default=1)
 
     class Meta:
@@ -160,29 +170,6 @@ class PartnerOrganization(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-
-class PartnerAssignment(models.Model):
-    """A partner serving a school under a written agreement; access ends with it (FERPA §99.31)."""
-
-    partner = models.ForeignKey(
-        PartnerOrganization, on_delete=models.CASCADE, related_name="assignments"
-    )
-    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="partner_assignments")
-    starts_on = models.DateField()
-    ends_on = models.DateField()
-    agreement_reference = models.CharField(max_length=200)
-
-    class Meta:
-        ordering = ["-starts_on"]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(ends_on__gte=models.F("starts_on")), name="assignment_dates_ordered"
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.partner} at {self.school} ({self.starts_on}–{self.ends_on})"
 
 
 class Zone(models.Model):

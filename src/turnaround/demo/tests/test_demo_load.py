@@ -20,11 +20,11 @@ from turnaround.demo.ma_profiles import PROFILES_FILE, ProfileFileError, profile
 from turnaround.demo.services import DemoAlreadyLoaded, demo_load, demo_users_create
 from turnaround.organizations.models import (
     District,
-    PartnerAssignment,
     PartnerOrganization,
     School,
     State,
 )
+from turnaround.partners.models import Engagement
 from turnaround.performance.models import (
     AssessmentResult,
     DataSource,
@@ -117,7 +117,7 @@ def snapshot() -> dict[str, list[tuple[object, ...]]]:
                 "race",
             )
         ),
-        "assignments": sorted(PartnerAssignment.objects.values_list("school__code", "ends_on")),
+        "assignments": sorted(Engagement.objects.values_list("school__code", "ends_on")),
     }
 
 
@@ -370,7 +370,7 @@ def test_a_failure_midway_leaves_nothing_written(monkeypatch: pytest.MonkeyPatch
         Designation,
         DataSource,
         PartnerOrganization,
-        PartnerAssignment,
+        Engagement,
         AuditEvent,
     ):
         assert not model.objects.exists(), model.__name__
@@ -426,7 +426,7 @@ def test_demo_users_one_per_role_with_the_right_memberships() -> None:
     partner = Membership.objects.get(user__username="partner.staff")
     assert (partner.role, partner.partner.name) == ("partner_staff", "Demo Turnaround Partners")
     today = dt.date.today()
-    served = PartnerAssignment.objects.filter(partner=partner.partner)
+    served = Engagement.objects.filter(partner=partner.partner)
     assert served.count() == 3
     for a in served:
         assert a.school.district == leader.district and a.starts_on <= today <= a.ends_on
