@@ -45,6 +45,8 @@ INSTALLED_APPS = [
     "turnaround.frameworks",
     "turnaround.assessments",
     "turnaround.partners",
+    "turnaround.plans",
+    "turnaround.monitoring",
     "turnaround.web",
     "turnaround.api",
     "turnaround.demo",
