@@ -22,6 +22,9 @@ from turnaround.assessments.api import router as assessments_router
 from turnaround.assessments.api_reports import router as assessment_reports_router
 from turnaround.frameworks.api import router as frameworks_router
 from turnaround.growth.api import router as growth_router
+from turnaround.monitoring.api_coaching import router as coaching_router
+from turnaround.monitoring.api_dashboard import router as plan_dashboard_router
+from turnaround.monitoring.api_sessions import router as sessions_router
 from turnaround.organizations.api import router as organizations_router
 from turnaround.organizations.selectors import FilterError
 from turnaround.partners.api_engagements import router as partner_engagements_router
@@ -29,6 +32,8 @@ from turnaround.partners.api_impact import router as partner_impact_router
 from turnaround.partners.api_matching import router as partner_matching_router
 from turnaround.partners.api_registry import router as partner_registry_router
 from turnaround.partners.api_vetting import router as partner_vetting_router
+from turnaround.plans.api_content import router as plan_content_router
+from turnaround.plans.api_workflow import router as plan_workflow_router
 
 api = NinjaAPI(
     title="turnaround API",
@@ -50,6 +55,11 @@ api.add_router("/", partner_vetting_router)
 api.add_router("/", partner_engagements_router)
 api.add_router("/", partner_impact_router)
 api.add_router("/", partner_matching_router)
+api.add_router("/", plan_content_router)
+api.add_router("/", plan_workflow_router)
+api.add_router("/", sessions_router)
+api.add_router("/", coaching_router)
+api.add_router("/", plan_dashboard_router)
 
 
 def _error_item(error: dict[str, Any]) -> dict[str, Any]:

@@ -19,6 +19,8 @@ urlpatterns = [
     path("", include("turnaround.frameworks.urls")),
     path("", include("turnaround.assessments.urls")),
     path("", include("turnaround.partners.urls")),
+    path("", include("turnaround.plans.urls")),
+    path("", include("turnaround.monitoring.urls")),
     path("", include("turnaround.web.urls")),
 ]
 
