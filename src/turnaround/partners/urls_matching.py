@@ -1,3 +1,9 @@
-from django.urls import URLPattern
+"""Matching pages (names in the ``partners`` namespace)."""
 
-urlpatterns: list[URLPattern] = []
+from django.urls import path
+
+from turnaround.partners import views_matching as views
+
+urlpatterns = [
+    path("schools/<int:school_id>/partners/", views.school_matches, name="school_matches"),
+]

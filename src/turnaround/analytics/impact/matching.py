@@ -387,7 +387,8 @@ def comparison_match(
                 row = prof.loc[s, features + list(exact)]
                 lacking = [str(c) for c in row.index[row.isna().to_numpy()]]
                 unmatched.append(Unmatched(s, start, f"no value for {lacking[0]!r} before {start}"))
-        c_ids = sorted(s for s in prof.index if s in pool and bool(complete[s]))
+        in_pool = complete.to_numpy(dtype=bool) & prof.index.isin(list(pool))
+        c_ids = sorted(prof.index[in_pool].tolist())
         part = prof.loc[t_ids + c_ids].reset_index()
         part.insert(0, "start_year", start)
         part.insert(2, "engaged", [True] * len(t_ids) + [False] * len(c_ids))
