@@ -153,6 +153,7 @@ class Comment(models.Model):
         ACTION = "action", "Action"
         BENCHMARK = "benchmark", "Benchmark"
         SESSION = "session", "Strategy session"
+        NEXT_STEP = "next_step", "Next step"
 
     plan = models.ForeignKey("plans.Plan", on_delete=models.CASCADE, related_name="comments")
     target_kind = models.CharField(max_length=10, choices=TargetKind.choices)
