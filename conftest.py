@@ -14,6 +14,8 @@ PASSWORD = "correct-horse-battery-staple-42"
 @pytest.fixture
 def org(db):
     """A small state: two districts, three schools, a partner serving one school, results."""
+    from django.utils import timezone
+
     from turnaround.accountability.models import AccountabilityDetermination
     from turnaround.organizations.models import (
         District,
@@ -68,7 +70,7 @@ def org(db):
     )
     partner = PartnerOrganization.objects.create(name="Acme Turnaround Partners")
     other_partner = PartnerOrganization.objects.create(name="Other Partner")
-    today = dt.date.today()
+    today = timezone.localdate()  # the day access rules use (TIME_ZONE), not the UTC date
     Engagement.objects.create(
         partner=partner,
         school=s1,

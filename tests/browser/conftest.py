@@ -132,11 +132,17 @@ def demo(transactional_db: None) -> dict[str, str]:
     """A small demo state (30 schools, no student-level records) with one user per role.
 
     Returns ``{username: password}``."""
-    from turnaround.demo.services import demo_assessments_create, demo_load, demo_users_create
+    from turnaround.demo.services import (
+        demo_assessments_create,
+        demo_load,
+        demo_partners_create,
+        demo_users_create,
+    )
 
     demo_load(schools=30, student_share=0.0)
     logins = demo_users_create(password=DEMO_PASSWORD)
     demo_assessments_create()
+    demo_partners_create()
     return {login.username: DEMO_PASSWORD for login in logins}
 
 

@@ -281,8 +281,10 @@ def demo_delete(*, state: State) -> None:
             changes={"schools": schools.count()},
         )
         from turnaround.assessments.demo import assessments_demo_delete
+        from turnaround.partners.demo import partners_demo_delete
 
         assessments_demo_delete(state=state)  # assessments protect their schools
+        partners_demo_delete(state=state)  # vetting and designations protect their partners
         for model in (
             StudentAssessment,
             AssessmentResult,
@@ -623,3 +625,33 @@ def demo_assessments_create() -> int:
     return Assessment.objects.filter(
         Q(school__district__state=state) | Q(district__state=state)
     ).count()
+
+
+def demo_partners_create() -> dict[str, int]:
+    """Give the demo state its partner registry, vetting cycles, Priority Partner designations and
+    engagements, and estimate each partner's impact from the demo data.
+
+    Needs the demo logins (``demo_users_create``): the demo state staff and reviewer review, the
+    state administrator decides. Idempotent. Returns the counts of what the demo state has.
+    """
+    from turnaround.partners.demo import partners_demo_create
+    from turnaround.partners.services.impact import impact_compute_state
+
+    state = demo_state()
+    if state is None:
+        raise LookupError("The demo state is not loaded: run `turnaround demo` first.")
+    users = {
+        role: user
+        for role, username in (
+            ("state_admin", "state.admin"),
+            ("state_staff", "state.staff"),
+            ("reviewer", "reviewer"),
+            ("partner_staff", "partner.staff"),
+        )
+        if (user := User.objects.filter(username__iexact=username).first()) is not None
+    }
+    counts = dict(partners_demo_create(state=state, users=users))
+    estimates = impact_compute_state(state=state, actor=None)
+    counts["impact estimates"] = sum(e.estimate is not None for e in estimates)
+    counts["impact refusals"] = sum(e.estimate is None for e in estimates)
+    return counts

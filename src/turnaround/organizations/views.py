@@ -39,6 +39,8 @@ from turnaround.organizations.selectors import (
     school_list,
 )
 from turnaround.organizations.services import school_update
+from turnaround.partners.access import can_match_for_school, can_record_engagement_for
+from turnaround.partners.selectors import engagements_for_district, engagements_for_school
 from turnaround.performance.models import StudentGroup
 from turnaround.performance.selectors import (
     groups_present,
@@ -198,6 +200,8 @@ def district_page(request: HttpRequest, district_id: int) -> HttpResponse:
             "access": access,
             "level_counts": counts,
             "total_schools": sum(c.count for c in counts),
+            "engagements": engagements_for_district(request.user, district)[:20],
+            "can_record_engagement": can_record_engagement_for(request.user, district=district),
         }
     )
     return render(request, "organizations/district.html", context, status=status)
@@ -231,6 +235,9 @@ def school_profile(request: HttpRequest, school_id: int) -> HttpResponse:
         **growth_panel_context(school, group=group, restricted=access.sees_restricted),
         "school_assessments": visible_assessments(request.user).filter(school=school)[:10],
         "can_plan_assessment": _can_plan_assessment(request.user, school),
+        "engagements": engagements_for_school(request.user, school)[:20],
+        "can_record_engagement": can_record_engagement_for(request.user, school=school),
+        "can_match_partners": can_match_for_school(request.user, school),
     }
     if getattr(request, "htmx", False) and request.headers.get("HX-Target") == "results-panel":
         return render(request, "organizations/results_panel.html", context)

@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from turnaround.accounts.access import get_reach, visible_states
 from turnaround.accounts.models import Role
+from turnaround.partners.access import sees_registry
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
@@ -36,6 +37,10 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         items.append({"label": "Frameworks", "url": reverse("frameworks:list")})
     if reach.restricted_state_ids or reach.district_ids:
         items.append({"label": "Compare schools", "url": reverse("assessments_compare")})
+    if not reach.is_empty:
+        items.append({"label": "Plans", "url": reverse("plans:list")})
+    if sees_registry(user):
+        items.append({"label": "Partners", "url": reverse("partners:registry")})
     if reach.restricted_state_ids:
         items.append({"label": "Student growth", "url": reverse("growth:home")})
     if reach.admin_state_ids:

@@ -18,6 +18,7 @@ from turnaround.demo.services import (
     DemoLogin,
     demo_assessments_create,
     demo_load,
+    demo_partners_create,
     demo_state,
     demo_users_create,
 )
@@ -75,6 +76,10 @@ class Command(BaseCommand):
             raise CommandError("; ".join(exc.messages)) from exc
         assessments = demo_assessments_create()
         self.stdout.write(f"Frameworks seeded; the demo state has {assessments} assessments.")
+        partners = demo_partners_create()
+        self.stdout.write(
+            "Partners: " + ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in partners.items())
+        )
         self._print_logins(logins)
 
     def _load(self, options: dict[str, Any]) -> None:
