@@ -18,7 +18,10 @@ a reason in plain English. Two exist today:
   them that year) to instruction. Stronger signals (SGP below 30, chronic absence of 30% or more)
   weigh 2, the others 1; the lowest-fifth CPI weighs 2.
 
-Plans and benchmarks (issue #6) will add a source by appending to ``NEED_SOURCES``.
+- ``benchmark_needs`` — the school's plans' active benchmarks whose latest quarterly status is
+  off track (weight 2) or at risk (weight 1), pointing to the areas of the indicators of the
+  objective they measure (else: an educator benchmark to leadership, a student one to
+  instruction).
 
 ``partner_suggestions(user, school)`` checks ``access.can_match_for_school`` (404 otherwise),
 gathers the candidates — the partners with a Priority Partner designation in force in the
@@ -352,9 +355,72 @@ def performance_needs(school: School) -> list[Need]:
     return needs
 
 
+_BENCHMARK_WEIGHT = {"off_track": 2.0, "at_risk": 1.0}
+
+
+def benchmark_needs(school: School) -> list[Need]:
+    """Needs from the plan benchmarks that the latest quarterly session found off track or at
+    risk (see module)."""
+    from turnaround.monitoring.models import BenchmarkStatus
+    from turnaround.plans.models import Benchmark, BenchmarkKind
+
+    latest: dict[int, BenchmarkStatus] = {}
+    statuses = (
+        BenchmarkStatus.objects.filter(benchmark__plan__school=school, benchmark__is_active=True)
+        .select_related("session", "benchmark")
+        .order_by("session__year", "session__quarter", "pk")
+    )
+    for status in statuses:
+        latest[status.benchmark_id] = status  # the last one wins
+    needs: list[Need] = []
+    for status in latest.values():
+        weight = _BENCHMARK_WEIGHT.get(status.status)
+        if weight is None:
+            continue
+        benchmark: Benchmark = status.benchmark
+        codes = (
+            list(benchmark.objective.indicators.values_list("code", flat=True))
+            if benchmark.objective_id is not None
+            else []
+        )
+        areas: list[str] = []
+        for code in codes:
+            for area in areas_for_indicator(code):
+                if area not in areas:
+                    areas.append(area)
+        if not areas:
+            areas = [
+                NeedArea.LEADERSHIP
+                if benchmark.kind == BenchmarkKind.EDUCATOR
+                else NeedArea.INSTRUCTION
+            ]
+        session = status.session
+        quarter = f"Q{session.quarter} {session.year - 1}–{str(session.year)[-2:]}"
+        value = (
+            ""
+            if status.value is None
+            else f" at {_fmt(status.value)} (target {_fmt(benchmark.target)})"
+        )
+        reason = (
+            f"Benchmark “{benchmark.measure}” {status.get_status_display().lower()}{value} "
+            f"in the {quarter} strategy session"
+        )
+        for i, area in enumerate(areas):
+            needs.append(
+                Need(
+                    area=str(area),
+                    weight=weight if i == 0 else weight / 2,
+                    source=f"Plan benchmarks, {quarter}",
+                    reason=reason,
+                )
+            )
+    return needs
+
+
 NEED_SOURCES: tuple[NeedSource, ...] = (
     NeedSource("assessment", "Latest finalised site visit or self-assessment", assessment_needs),
     NeedSource("performance", "Performance data", performance_needs),
+    NeedSource("benchmarks", "Off-track plan benchmarks", benchmark_needs),
 )
 
 

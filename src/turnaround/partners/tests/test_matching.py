@@ -268,15 +268,15 @@ def test_cpi_in_the_lowest_fifth_of_the_same_school_type(org):
 def test_need_sources_are_pluggable(org, personas):
     assessed(org, personas.state_staff)
     extra = NeedSource(
-        "benchmarks",
-        "Plan benchmarks",
+        "extra",
+        "Another source",
         lambda school: [
             Need("leadership", 1.0, "Plan benchmark", f"Benchmark off track at {school.name}")
         ],
     )
     found = school_needs_by_source(org.school, sources=(*NEED_SOURCES, extra))
-    assert [f.source.code for f in found] == ["assessment", "performance", "benchmarks"]
-    assert [n.area for n in found[2].needs] == ["leadership"]
+    assert [f.source.code for f in found] == ["assessment", "performance", "benchmarks", "extra"]
+    assert [n.area for n in found[3].needs] == ["leadership"]
     assert len(school_needs(org.school)) == 3
 
 
