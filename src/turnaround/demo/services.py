@@ -282,7 +282,9 @@ def demo_delete(*, state: State) -> None:
         )
         from turnaround.assessments.demo import assessments_demo_delete
         from turnaround.partners.demo import partners_demo_delete
+        from turnaround.plans.demo import plans_demo_delete
 
+        plans_demo_delete(state=state)  # plans protect their schools and assessments' priorities
         assessments_demo_delete(state=state)  # assessments protect their schools
         partners_demo_delete(state=state)  # vetting and designations protect their partners
         for model in (
@@ -655,3 +657,34 @@ def demo_partners_create() -> dict[str, int]:
     counts["impact estimates"] = sum(e.estimate is not None for e in estimates)
     counts["impact refusals"] = sum(e.estimate is None for e in estimates)
     return counts
+
+
+def demo_plans_create() -> dict[str, int]:
+    """Give the demo state its turnaround plans in every status, the demo school's quarterly
+    sessions and coaching, and a few state-approved plans with sessions for the dashboards.
+
+    Needs the demo logins (``demo_users_create``: the school and district leaders write, the
+    district leader and state staff approve) and the published Turnaround Practices (seeded
+    here when missing, as ``demo_assessments_create`` does). Idempotent. Returns the counts of
+    what the demo plans hold.
+    """
+    from turnaround.frameworks.seed import frameworks_seed
+    from turnaround.frameworks.selectors import TURNAROUND_PRACTICES, current_version
+    from turnaround.plans.demo import plans_demo_create
+
+    state = demo_state()
+    if state is None:
+        raise LookupError("The demo state is not loaded: run `turnaround demo` first.")
+    if current_version(TURNAROUND_PRACTICES, state=state) is None:
+        frameworks_seed(actor=None)
+    users = {
+        role: user
+        for role, username in (
+            ("state_admin", "state.admin"),
+            ("state_staff", "state.staff"),
+            ("district_leader", "district.leader"),
+            ("school_leader", "school.leader"),
+        )
+        if (user := User.objects.filter(username__iexact=username).first()) is not None
+    }
+    return plans_demo_create(state=state, users=users)

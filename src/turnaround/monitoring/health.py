@@ -263,7 +263,7 @@ def plan_health(plans: QuerySet[Plan], *, today: dt.date | None = None) -> list[
                 if p.last_session_id
                 else "",
                 last_update_on=last_update,
-                days_since_update=(today - last_update).days if last_update else None,
+                days_since_update=max(0, (today - last_update).days) if last_update else None,
             )
         )
     rows.sort(key=lambda r: (r.name.lower(), r.plan_id))

@@ -83,6 +83,14 @@ class PlanAccess:
     def can_comment(self) -> bool:
         return self.is_coach
 
+    @property
+    def sees_history(self) -> bool:
+        """Authors, approvers and coaches see every version with its comments; readers who see
+        only approved plans (TA providers, reviewers, viewers) see the approved versions only."""
+        return (
+            self.is_author or self.is_district_approver or self.is_state_approver or self.is_coach
+        )
+
 
 def plan_access_for(user: User | object, plan: Plan) -> PlanAccess:
     """What ``user`` may do with ``plan`` (assumes it is visible; see ``get_plan_for_user``)."""

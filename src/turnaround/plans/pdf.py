@@ -68,7 +68,7 @@ def _last_at(versions: list[PlanVersion], transition: str) -> Any:
 
 def plan_document(plan: Plan, *, full_history: bool = True) -> PlanDocument:
     """The PDF's content. ``full_history=False`` keeps only the approved versions in the history
-    (for readers who see approved plans only; see ``workflow.sees_history``)."""
+    (for readers who see approved plans only; see ``PlanAccess.sees_history``)."""
     plan = Plan.objects.select_related(
         "school__district__state", "district__state", "designation"
     ).get(pk=plan.pk)

@@ -562,8 +562,30 @@ def plan_list_page(request: HttpRequest) -> HttpResponse:
         "years": filter_years(request.user),
         "can_start": can_start_any_plan(request.user),
         "query": {k: v for k, v in params.items() if v and k not in errors},
+        "dashboards": _dashboards(request.user),
     }
     return render(request, "plans/list.html", context, status=400 if errors else 200)
+
+
+def _dashboards(user: Any) -> list[tuple[str, str]]:
+    """The plan-health dashboards this user may open: their states' (state staff) and their
+    districts' (district leaders), as (label, url)."""
+    from turnaround.accounts.access import get_reach
+    from turnaround.organizations.models import District, State
+
+    reach = get_reach(user)
+    links = [
+        (f"Plan health in {state.name}", reverse("monitoring:dashboard_state", args=[state.code]))
+        for state in State.objects.filter(pk__in=reach.restricted_state_ids).order_by("name")
+    ]
+    links += [
+        (
+            f"Plan health in {district.name}",
+            reverse("monitoring:dashboard_district", args=[district.pk]),
+        )
+        for district in District.objects.filter(pk__in=reach.district_ids).order_by("name")
+    ]
+    return links
 
 
 def _suggested_years(latest: Plan | None) -> tuple[int, int]:

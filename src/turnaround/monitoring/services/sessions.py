@@ -469,6 +469,11 @@ def hold_blockers(session: StrategySession) -> list[Benchmark]:
     )
 
 
+def today() -> dt.date:
+    """Today's date where the state is (a function so tests can set the day)."""
+    return timezone.localdate()
+
+
 def session_hold(
     *, actor: Any, session: StrategySession, expected_version: int | None = None
 ) -> StrategySession:
@@ -479,6 +484,11 @@ def session_hold(
     if current.status != Status.OPEN:
         raise ValidationError(
             "Open the session and record a status for each benchmark before you hold it."
+        )
+    if current.held_on > today():
+        raise ValidationError(
+            f"This session is dated {current.held_on:%B %-d, %Y}; a session is held on or after "
+            f"its date. Change its date to today or earlier if it met early."
         )
     missing = hold_blockers(current)
     if missing:

@@ -13,6 +13,7 @@ from turnaround.audit.models import AuditEvent
 from turnaround.core.concurrency import StaleEditError
 from turnaround.monitoring import services
 from turnaround.monitoring.models import BenchmarkStatus, NextStep, StrategySession
+from turnaround.monitoring.tests.conftest import TEST_TODAY
 from turnaround.performance.models import AssessmentResult, SchoolYearProfile
 from turnaround.plans.models import Benchmark, PlanStatus, PlanVersion
 from turnaround.plans.tests.factories import make_plan
@@ -386,3 +387,16 @@ def test_next_steps_check_owner_date_and_objective(org, plan, personas):
         objective=plan.objectives.first(),
     )
     assert step.owner == "principal" and step.raised_in == session and step.is_open
+
+
+def test_a_session_dated_in_the_future_cannot_be_held(plan, personas):
+    later = TEST_TODAY + dt.timedelta(days=1)
+    session = opened(personas.school_leader, plan)
+    StrategySession.objects.filter(pk=session.pk).update(held_on=later)
+    for benchmark in plan.benchmarks.all():
+        services.benchmark_status_record(
+            actor=personas.school_leader, session=session, benchmark=benchmark, status="met"
+        )
+    with pytest.raises(ValidationError, match="is held on or after its date"):
+        services.session_hold(actor=personas.school_leader, session=session)
+    assert StrategySession.objects.get(pk=session.pk).status == StrategySession.Status.OPEN

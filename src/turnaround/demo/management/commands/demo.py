@@ -19,6 +19,7 @@ from turnaround.demo.services import (
     demo_assessments_create,
     demo_load,
     demo_partners_create,
+    demo_plans_create,
     demo_state,
     demo_users_create,
 )
@@ -79,6 +80,10 @@ class Command(BaseCommand):
         partners = demo_partners_create()
         self.stdout.write(
             "Partners: " + ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in partners.items())
+        )
+        plans = demo_plans_create()
+        self.stdout.write(
+            "Plans: " + ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in plans.items())
         )
         self._print_logins(logins)
 
