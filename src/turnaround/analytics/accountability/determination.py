@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -13,10 +12,11 @@ Values = Mapping[str, float | None]
 def _freeze(values: Mapping[str, float | None]) -> Mapping[str, float | None]:
     clean: dict[str, float | None] = {}
     for key, value in values.items():
-        if value is None or (isinstance(value, float) and math.isnan(value)):
+        if value is None:
             clean[key] = None
         else:
-            clean[key] = float(value)
+            number = float(value)
+            clean[key] = None if number != number else number  # NaN → None
     return MappingProxyType(clean)
 
 

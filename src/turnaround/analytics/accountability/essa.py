@@ -27,10 +27,10 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from turnaround.analytics.accountability.determination import Determination
-from turnaround.analytics.accountability.ratings import IN, OUT, consecutive_count, contiguous_runs
 from turnaround.analytics.accountability.ruleset import CA_CSI_GRAD, ESSA_CSI, Params
 
 CSI, ATSI, TSI = "CSI", "ATSI", "TSI"
@@ -93,22 +93,31 @@ def lowest_share(
     return mask, float(shown), count
 
 
+def _is_true(column: pd.Series) -> pd.Series:
+    """``value is True`` per cell (booleans only; None, NaN and anything else are False)."""
+    if pd.api.types.is_bool_dtype(column.dtype):
+        return column.fillna(False).astype(bool)
+    cells = column.to_numpy(dtype=object)
+    flags = np.fromiter((v is True for v in cells), dtype=bool, count=len(cells))
+    return pd.Series(flags, index=column.index)
+
+
 def _group_run_lengths(groups: pd.DataFrame, flagged: pd.Series) -> pd.Series:
     """Consecutive years (ending in each row's year) each (school, group) was flagged."""
-    order = groups.sort_values(["school_id", "group", "year"], kind="stable").index
-    g = groups.loc[order]
-    f = flagged.loc[order].to_numpy(bool)
-    same = (
-        (g["school_id"].to_numpy() == np.roll(g["school_id"].to_numpy(), 1))
-        & (g["group"].to_numpy() == np.roll(g["group"].to_numpy(), 1))
-        & (g["year"].to_numpy() == np.roll(g["year"].to_numpy(), 1) + 1)
-    )
-    if len(same):
-        same[0] = False
-    continues = f & same & np.roll(f, 1)
+    school = pd.factorize(groups["school_id"], sort=True)[0]
+    group = pd.factorize(groups["group"], sort=True)[0]
+    year = groups["year"].to_numpy(np.int64)
+    order = np.lexsort((year, group, school))  # by school, group, year; stable
+    s, g, y = school[order], group[order], year[order]
+    f = flagged.to_numpy(bool)[order]
+    same = np.zeros(len(order), dtype=bool)
+    same[1:] = (s[1:] == s[:-1]) & (g[1:] == g[:-1]) & (y[1:] == y[:-1] + 1)
+    continues = f & same & np.concatenate([[False], f[:-1]])
     block = np.cumsum(~continues)
-    run = pd.Series(1, index=order).groupby(block).cumsum().to_numpy()
-    return pd.Series(np.where(f, run, 0), index=order).reindex(groups.index)
+    run = pd.Series(np.ones(len(order), dtype=np.int64)).groupby(block).cumsum().to_numpy()
+    out = np.empty(len(order), dtype=np.int64)
+    out[order] = np.where(f, run, 0)
+    return pd.Series(out, index=groups.index)
 
 
 def essa_determinations(frame: pd.DataFrame, params: Params) -> tuple[Determination, ...]:
@@ -120,7 +129,7 @@ def essa_determinations(frame: pd.DataFrame, params: Params) -> tuple[Determinat
         if name not in data:
             data[name] = np.nan
     for name in ("title_i", "high_school", "underperforming"):
-        data[name] = data[name].map(lambda v: v is True) if name in data else False
+        data[name] = _is_true(data[name]) if name in data else False
     if "pool" not in data or params.get_str("pooling") == "statewide":
         data["pool"] = "state"
     data["pool"] = data["pool"].fillna("")
@@ -187,6 +196,17 @@ def essa_determinations(frame: pd.DataFrame, params: Params) -> tuple[Determinat
     return _essa_labels(schools, by_school, params)
 
 
+def _run_counts(
+    new_school: npt.NDArray[np.bool_], inside: npt.NDArray[np.bool_], breaks: npt.NDArray[np.bool_]
+) -> npt.NDArray[np.int64]:
+    """Rows ``inside`` counted since the last break within each school (rows sorted by school
+    and year; a year missing between two rows is a pause, as in ``consecutive_count``)."""
+    block = np.cumsum(new_school | breaks)
+    counts = pd.Series(inside.astype(np.int64)).groupby(block).cumsum().to_numpy(np.int64)
+    result: npt.NDArray[np.int64] = np.where(inside, counts, 0)
+    return result
+
+
 def _essa_labels(
     schools: pd.DataFrame,
     by_school: dict[tuple[str, int], list[tuple[str, float, float, bool, bool]]],
@@ -198,113 +218,127 @@ def _essa_labels(
     tsi_years = params.get_int("tsi_years")
     threshold = params.get_float("grad_threshold")
     comparator = "≤" if params.get_str("grad_comparator") == "<=" else "<"
-    out: list[Determination] = []
     schools = schools.sort_values(["school_id", "year"], kind="stable")
-    every = [{str(k): v for k, v in r.items()} for r in schools.to_dict("records")]
-    for start, end in contiguous_runs([r["school_id"] for r in every]):
-        records = every[start:end]
-        school_id = records[0]["school_id"]
-        years = [int(r["year"]) for r in records]
-        atsi_states = [
-            IN if any(g[3] for g in by_school.get((str(school_id), y), [])) else OUT for y in years
-        ]
-        seed_raw = records[0]["atsi_years"]
-        seed = 0 if seed_raw is None or seed_raw != seed_raw else int(seed_raw)
-        atsi_counts = consecutive_count(years, atsi_states, seed=seed)
-        labels: list[str] = []
-        all_reasons: list[list[str]] = []
-        for record, atsi_step in zip(records, atsi_counts, strict=True):
-            year = int(record["year"])
-            found = by_school.get((str(school_id), year), [])
-            reasons: list[str] = []
-            label: str | None = None
-            if record["_csi_low"]:
-                word = "lowest" if higher else "highest"
-                reasons.append(
-                    f"CSI: {word} {_fmt(100 * share)}% of Title I schools: index "
-                    f"{_fmt(record['index'])} {'≤' if higher else '≥'} cut "
-                    f"{_fmt(record['_cut'])} ({int(record['_count'])} of "
-                    f"{int(record['_pool_n'])} identified)"
-                )
-                label = CSI
-            if record["_csi_grad"]:
-                cohort = record["grad_cohort"]
-                size = "" if cohort != cohort else f" (cohort {int(cohort)})"
-                reasons.append(
-                    f"CSI: graduation rate {_fmt(record['grad_rate'])}% {comparator} "
-                    f"{_fmt(threshold)}%{size}"
-                )
-                label = CSI
-            if record["title_i"] and atsi_step.count >= years_to_csi:
-                reasons.append(
-                    f"CSI: ATSI for {atsi_step.count} consecutive years without exiting "
-                    f"(≥ {years_to_csi})"
-                )
-                label = CSI
+    ids = schools["school_id"].astype(str).tolist()
+    years = schools["year"].astype(int).tolist()
+    n = len(ids)
+    ids_arr = np.asarray(ids, dtype=object)
+    new_school = np.ones(n, dtype=bool)
+    if n:
+        new_school[1:] = ids_arr[1:] != ids_arr[:-1]
+    # consecutive ATSI years (shared counter, years_to_exit 1), seeded from the first row
+    atsi_in = np.fromiter(
+        (any(g[3] for g in by_school.get((i, y), ())) for i, y in zip(ids, years, strict=True)),
+        dtype=bool,
+        count=n,
+    )
+    seed_raw = pd.to_numeric(schools["atsi_years"], errors="coerce").to_numpy(np.float64)
+    first_seed = np.where(new_school, np.nan_to_num(seed_raw, nan=0.0), 0.0)
+    school_no = np.cumsum(new_school) - 1
+    seed = first_seed[new_school][school_no] if n else first_seed
+    out_rows = ~atsi_in
+    no_out_yet = (
+        pd.Series(out_rows.astype(np.int64)).groupby(school_no).cumsum().to_numpy() == 0
+        if n
+        else out_rows
+    )
+    atsi_count = _run_counts(new_school, atsi_in, out_rows) + np.where(
+        no_out_yet & atsi_in, seed, 0
+    ).astype(np.int64)
+    csi_low = schools["_csi_low"].astype(bool).tolist()
+    csi_grad = schools["_csi_grad"].astype(bool).tolist()
+    title_i = schools["title_i"].astype(bool).tolist()
+    index = schools["index"].astype(np.float64).tolist()
+    cut = schools["_cut"].astype(np.float64).tolist()
+    count = schools["_count"].tolist()
+    pool_n = schools["_pool_n"].tolist()
+    grad_rate = schools["grad_rate"].astype(np.float64).tolist()
+    grad_cohort = schools["grad_cohort"].astype(np.float64).tolist()
+    word = "lowest" if higher else "highest"
+    sign = "≤" if higher else "≥"
+    labels: list[str] = []
+    all_reasons: list[list[str]] = []
+    for r in range(n):
+        found = by_school.get((ids[r], years[r]), [])
+        reasons: list[str] = []
+        label: str | None = None
+        if csi_low[r]:
+            reasons.append(
+                f"CSI: {word} {_fmt(100 * share)}% of Title I schools: index "
+                f"{_fmt(index[r])} {sign} cut {_fmt(cut[r])} ({int(count[r])} of "
+                f"{int(pool_n[r])} identified)"
+            )
+            label = CSI
+        if csi_grad[r]:
+            cohort = grad_cohort[r]
+            size = "" if cohort != cohort else f" (cohort {int(cohort)})"
+            reasons.append(
+                f"CSI: graduation rate {_fmt(grad_rate[r])}% {comparator} {_fmt(threshold)}%{size}"
+            )
+            label = CSI
+        if title_i[r] and atsi_count[r] >= years_to_csi:
+            reasons.append(
+                f"CSI: ATSI for {int(atsi_count[r])} consecutive years without exiting "
+                f"(≥ {years_to_csi})"
+            )
+            label = CSI
+        if found:
             atsi = [g for g in found if g[3]]
             tsi = [g for g in found if g[4]]
-            if atsi:
-                shown = ", ".join(f"{g[0]} {_fmt(g[1])}" for g in atsi)
-                reasons.append(
-                    f"ATSI: student group(s) at or below the lowest-performing schools' "
-                    f"all-students index: {shown}"
-                )
-                label = label or ATSI
-            if tsi:
-                shown = ", ".join(g[0] for g in tsi)
-                reasons.append(
-                    f"TSI: student group(s) underperforming {tsi_years} consecutive years: {shown}"
-                )
-                label = label or TSI
-            if label is None:
-                if record["index"] != record["index"]:
-                    label = NOT_CLASSIFIED
-                    reasons.append("no summative index: not ranked")
-                elif not record["title_i"]:
-                    label = NOT_IDENTIFIED
-                    reasons.append("not Title I: not ranked for CSI low performance")
-                else:
-                    label = NOT_IDENTIFIED
-                    reasons.append(
-                        f"index {_fmt(record['index'])} above the lowest {_fmt(100 * share)}%"
-                        if higher
-                        else f"index {_fmt(record['index'])} below the highest {_fmt(100 * share)}%"
-                    )
-            labels.append(label)
-            all_reasons.append(reasons)
-        statuses = [IN if lab in (CSI, ATSI, TSI) else OUT for lab in labels]
-        counts = _same_label_counts(years, labels, statuses)
-        for record, label, reasons, count in zip(records, labels, all_reasons, counts, strict=True):
-            out.append(
-                Determination(
-                    school_id=str(school_id),
-                    year=int(record["year"]),
-                    label=label,
-                    level=None,
-                    reasons=tuple(reasons),
-                    values={
-                        "index": record["index"],
-                        "csi_cut": record["_cut"],
-                        "grad_rate": record["grad_rate"],
-                    },
-                    years_in_status=count,
-                    ruleset=ESSA_CSI.id,
-                    ruleset_version=ESSA_CSI.version,
-                )
+        else:
+            atsi = tsi = []
+        if atsi:
+            shown = ", ".join(f"{g[0]} {_fmt(g[1])}" for g in atsi)
+            reasons.append(
+                f"ATSI: student group(s) at or below the lowest-performing schools' "
+                f"all-students index: {shown}"
             )
+            label = label or ATSI
+        if tsi:
+            shown = ", ".join(g[0] for g in tsi)
+            reasons.append(
+                f"TSI: student group(s) underperforming {tsi_years} consecutive years: {shown}"
+            )
+            label = label or TSI
+        if label is None:
+            if index[r] != index[r]:
+                label = NOT_CLASSIFIED
+                reasons.append("no summative index: not ranked")
+            elif not title_i[r]:
+                label = NOT_IDENTIFIED
+                reasons.append("not Title I: not ranked for CSI low performance")
+            else:
+                label = NOT_IDENTIFIED
+                reasons.append(
+                    f"index {_fmt(index[r])} above the lowest {_fmt(100 * share)}%"
+                    if higher
+                    else f"index {_fmt(index[r])} below the highest {_fmt(100 * share)}%"
+                )
+        labels.append(label)
+        all_reasons.append(reasons)
+    # consecutive years with the same label (a different label ends the run; gaps pause it)
+    label_arr = np.asarray(labels, dtype=object)
+    changed = np.ones(n, dtype=bool)
+    if n:
+        changed[1:] = label_arr[1:] != label_arr[:-1]
+    in_status = np.isin(label_arr, [CSI, ATSI, TSI]) if n else np.zeros(0, dtype=bool)
+    same = _run_counts(new_school, np.ones(n, dtype=bool), changed)
+    out = [
+        Determination(
+            school_id=ids[r],
+            year=years[r],
+            label=labels[r],
+            level=None,
+            reasons=tuple(all_reasons[r]),
+            values={"index": index[r], "csi_cut": cut[r], "grad_rate": grad_rate[r]},
+            years_in_status=int(same[r]) if in_status[r] else None,
+            ruleset=ESSA_CSI.id,
+            ruleset_version=ESSA_CSI.version,
+        )
+        for r in range(n)
+    ]
     out.sort(key=lambda d: (d.year, d.school_id))
     return tuple(out)
-
-
-def _same_label_counts(years: list[int], labels: list[str], states: list[str]) -> list[int | None]:
-    counts: list[int | None] = []
-    for i, label in enumerate(labels):
-        if states[i] != IN:
-            counts.append(None)
-            continue
-        same = [IN if lab == label else OUT for lab in labels[: i + 1]]
-        counts.append(consecutive_count(years[: i + 1], same)[-1].count)
-    return counts
 
 
 # --- California 2018 CSI graduation ------------------------------------------------------------

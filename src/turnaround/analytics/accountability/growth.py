@@ -20,6 +20,9 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+import numpy.typing as npt
+
 #: Lower bounds of the 25-, 50-, 75- and 100-point bands (ascending); below the first: 0 points.
 DEFAULT_SGP_POINTS_CUTS: tuple[float, float, float, float] = (30.0, 40.0, 51.0, 60.0)
 DEFAULT_MIN_N_SGP = 20
@@ -94,6 +97,35 @@ def sgp_points(
     points = _POINTS[band]
     why = f"< {bounds[0]:g}" if band == 0 else f"≥ {bounds[band - 1]:g}"
     return GrowthPoints(points, f"median SGP {median_sgp:g} (n = {n}) {why}: {points:g} points")
+
+
+def sgp_points_array(
+    medians: Sequence[float] | npt.NDArray[np.float64],
+    counts: Sequence[float] | npt.NDArray[np.float64],
+    *,
+    cuts: Sequence[float] = DEFAULT_SGP_POINTS_CUTS,
+    min_n: int = DEFAULT_MIN_N_SGP,
+) -> npt.NDArray[np.float64]:
+    """:func:`sgp_points` for whole columns: points per median, NaN where no indicator.
+
+    ``counts`` NaN counts as 0 students; a count is truncated to a whole number, as
+    ``sgp_points`` receives it. Raises ValueError for a median outside 1–99 (whatever its n).
+    """
+    bounds = np.asarray(_check_cuts(cuts), dtype=np.float64)
+    if min_n < 1:
+        raise ValueError(f"min_n must be at least 1, got {min_n}")
+    m = np.asarray(medians, dtype=np.float64)
+    n = np.floor(np.nan_to_num(np.asarray(counts, dtype=np.float64), nan=0.0))
+    if m.shape != n.shape:
+        raise ValueError("medians and counts must have the same length")
+    present = ~np.isnan(m)
+    bad = present & ((m < 1.0) | (m > 99.0))
+    if bad.any():
+        raise ValueError(f"a median SGP lies within 1–99, got {m[bad][0]}")
+    band = (np.where(present, m, 0.0)[:, None] >= bounds[None, :]).sum(axis=1)
+    points = np.asarray(_POINTS, dtype=np.float64)[band]
+    out: npt.NDArray[np.float64] = np.where(present & (n >= min_n), points, np.nan)
+    return out
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
@@ -32,8 +33,7 @@ from turnaround.analytics.accountability.files import (
     highest_grade,
     school_type_from_grades,
 )
-from turnaround.analytics.accountability.growth import sgp_points
-from turnaround.analytics.accountability.ratings import contiguous_runs
+from turnaround.analytics.accountability.growth import sgp_points_array
 from turnaround.analytics.accountability.ruleset import MA_2012, Params
 
 FloatArray = npt.NDArray[np.float64]
@@ -271,14 +271,54 @@ class Ma12School:
     extra_values: tuple[tuple[str, float | None], ...] = ()
 
 
+@dataclass(frozen=True)
+class _Cuts:
+    """The parameters a level reads, looked up once per evaluation rather than per school."""
+
+    target: float
+    l3_pct: int
+    insufficient_n: int
+    part_l3: float
+    part_l2: float
+    min_n_school: int
+    min_n_subgroup: int
+    grad_4yr: float
+    grad_5yr: float
+    held_harmless_years: frozenset[int]
+
+    @classmethod
+    def of(cls, params: Params) -> _Cuts:
+        return cls(
+            target=params.get_float("cum_ppi_target"),
+            l3_pct=params.get_int("l3_percentile"),
+            insufficient_n=params.get_int("insufficient_n"),
+            part_l3=params.get_float("participation_l3"),
+            part_l2=params.get_float("participation_l2"),
+            min_n_school=params.get_int("min_n_school"),
+            min_n_subgroup=params.get_int("min_n_subgroup"),
+            grad_4yr=params.get_float("grad_4yr"),
+            grad_5yr=params.get_float("grad_5yr"),
+            held_harmless_years=frozenset(params.get_ints("held_harmless_years")),
+        )
+
+
+@lru_cache(maxsize=1024)
+def _top_grade(grades: str | None) -> int | None:
+    return highest_grade(grades)
+
+
 def _fmt(value: float) -> str:
     return f"{value:.1f}".rstrip("0").rstrip(".")
 
 
-def ma12_level(school: Ma12School, params: Params) -> Determination:
-    """The level of one school-year (accountability.md §1.7), with every reason that applies."""
-    target = params.get_float("cum_ppi_target")
-    l3_pct = params.get_int("l3_percentile")
+def ma12_level(school: Ma12School, params: Params, cuts: _Cuts | None = None) -> Determination:
+    """The level of one school-year (accountability.md §1.7), with every reason that applies.
+
+    ``cuts`` are the parameters already looked up (``_Cuts.of(params)``), for whole inputs.
+    """
+    c = cuts if cuts is not None else _Cuts.of(params)
+    target = c.target
+    l3_pct = c.l3_pct
     reasons: list[str] = []
     flags = list(school.flags)
     decided: tuple[str, int | None] | None = None
@@ -296,12 +336,12 @@ def ma12_level(school: Ma12School, params: Params) -> Determination:
         if decided is None:
             decided = (label, level)
 
-    top = highest_grade(school.grades)
+    top = _top_grade(school.grades)
     if top is not None and top < 3 and school.cum_ppi_all is None:
         grade = GRADE_ORDER[top + 1]
         decide(INSUFFICIENT, None, f"not classified: highest grade served is {grade}")
-    if school.n_all is not None and school.n_all < params.get_int("insufficient_n"):
-        decide(INSUFFICIENT, None, f"fewer than {params.get_int('insufficient_n')} students")
+    if school.n_all is not None and school.n_all < c.insufficient_n:
+        decide(INSUFFICIENT, None, f"fewer than {c.insufficient_n} students")
     if decided is not None:
         return _determination(school, decided, reasons, values, flags)
     if school.designation == 5:
@@ -311,12 +351,11 @@ def ma12_level(school: Ma12School, params: Params) -> Determination:
         decide("Level 4", 4, f"{REASON_L4} (designation)")
         flags.append("designation")
     part = school.participation_min
-    if part is not None and part < params.get_float("participation_l3"):
+    if part is not None and part < c.part_l3:
         decide(
             "Level 3",
             3,
-            f"{REASON_VERY_LOW_PART}: lowest participation {_fmt(part)}% < "
-            f"{_fmt(params.get_float('participation_l3'))}%",
+            f"{REASON_VERY_LOW_PART}: lowest participation {_fmt(part)}% < {_fmt(c.part_l3)}%",
         )
     low_school = school.percentile is not None and school.percentile <= l3_pct
     low_sub = bool(school.lowest_subgroup) or (
@@ -339,32 +378,25 @@ def ma12_level(school: Ma12School, params: Params) -> Determination:
         elif low_sub:
             detail.append("a subgroup among the lowest 20% statewide")
         decide("Level 3", 3, f"Among lowest performing 20% of {which}: " + "; ".join(detail))
-    low_grad = _low_graduation(school, params)
+    low_grad = _low_graduation(school, c)
     if low_grad is not None:
         decide("Level 3", 3, f"{REASON_LOW_GRAD}: {low_grad}")
-    if part is not None and part < params.get_float("participation_l2"):
+    if part is not None and part < c.part_l2:
         decide(
             "Level 2",
             2,
-            f"{REASON_LOW_PART}: lowest participation {_fmt(part)}% < "
-            f"{_fmt(params.get_float('participation_l2'))}%",
+            f"{REASON_LOW_PART}: lowest participation {_fmt(part)}% < {_fmt(c.part_l2)}%",
         )
     cum_all = school.cum_ppi_all
-    if (
-        cum_all is not None
-        and school.n_all is not None
-        and school.n_all < params.get_int("min_n_school")
-    ):
-        reasons.append(
-            f"fewer than {params.get_int('min_n_school')} students for an all-students PPI"
-        )
+    if cum_all is not None and school.n_all is not None and school.n_all < c.min_n_school:
+        reasons.append(f"fewer than {c.min_n_school} students for an all-students PPI")
         cum_all = None
     if cum_all is None:
         decide(INSUFFICIENT, None, "no cumulative PPI for all students")
     else:
         hn = school.cum_ppi_high_needs
         hn_enough = hn is not None and (
-            school.n_high_needs is None or school.n_high_needs >= params.get_int("min_n_subgroup")
+            school.n_high_needs is None or school.n_high_needs >= c.min_n_subgroup
         )
         parts = [
             f"cumulative PPI for all students {_fmt(cum_all)} "
@@ -385,15 +417,15 @@ def ma12_level(school: Ma12School, params: Params) -> Determination:
         else:
             decide("Level 2", 2, f"{REASON_NOT_MEETING}: " + "; ".join(failing))
     assert decided is not None
-    decided = _held_harmless(school, decided, reasons, flags, params)
+    decided = _held_harmless(school, decided, reasons, flags, c)
     return _determination(school, decided, reasons, values, flags)
 
 
-def _low_graduation(school: Ma12School, params: Params) -> str | None:
+def _low_graduation(school: Ma12School, c: _Cuts) -> str | None:
     if school.persistently_low_grad:
         return "flagged in the input"
     four, fives = school.grad_4yr, school.grad_5yr
-    cut4, cut5 = params.get_float("grad_4yr"), params.get_float("grad_5yr")
+    cut4, cut5 = c.grad_4yr, c.grad_5yr
     if four is None or any(f is None for f in fives):
         return None
     if four < cut4 and all(f is not None and f < cut5 for f in fives):
@@ -407,13 +439,13 @@ def _held_harmless(
     decided: tuple[str, int | None],
     reasons: list[str],
     flags: list[str],
-    params: Params,
+    c: _Cuts,
 ) -> tuple[str, int | None]:
     label, level = decided
     prior = school.prior_level
     if (
         not school.held_harmless
-        or school.year not in params.get_ints("held_harmless_years")
+        or school.year not in c.held_harmless_years
         or prior is None
         or not 1 <= prior <= 3
         or level is None
@@ -458,20 +490,33 @@ def _opt(value: object) -> float | None:
 
 
 def _annual_column(frame: pd.DataFrame, group: str) -> pd.Series:
+    """Annual PPIs of a group, vectorised (:func:`annual_ppi` row by row gives the same)."""
     given = frame.get(f"annual_ppi_{group}")
     columns = [f"pts_{group}_{i}" for i in MA12_INDICATORS if f"pts_{group}_{i}" in frame]
     if not columns:
         if given is None:
             return pd.Series(np.nan, index=frame.index)
         return given.astype(np.float64)
-    points = frame[columns].apply(pd.to_numeric)
+    points = frame[columns].apply(pd.to_numeric).to_numpy(dtype=np.float64, na_value=np.nan)
+    present = ~np.isnan(points)
+    if present.any() and not np.isin(points[present], sorted(PPI_POINTS)).all():
+        raise ValueError("indicator points must be 0, 25, 50, 75 or 100")
     extra_col = frame.get(f"extra_credit_{group}")
-    extra = extra_col.fillna(0.0) if extra_col is not None else pd.Series(0.0, index=frame.index)
-    computed = [
-        annual_ppi([_opt(v) for v in row], float(e))
-        for row, e in zip(points.itertuples(index=False), extra, strict=True)
-    ]
-    result = pd.Series([np.nan if c is None else c for c in computed], index=frame.index)
+    extra = (
+        pd.to_numeric(extra_col).fillna(0.0).to_numpy(dtype=np.float64)
+        if extra_col is not None
+        else np.zeros(len(frame))
+    )
+    wrong = (extra < 0) | (np.mod(extra, 25.0) != 0)
+    if wrong.any():
+        raise ValueError(
+            f"extra credit must be a non-negative multiple of 25, got {float(extra[wrong][0])}"
+        )
+    count = present.sum(axis=1)
+    total = np.where(present, points, 0.0).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        annual = np.where(count > 0, (total + extra) / np.maximum(count, 1), np.nan)
+    result = pd.Series(annual, index=frame.index)
     if given is not None:
         result = given.astype(np.float64).where(given.notna(), result)
     return result
@@ -488,23 +533,68 @@ def _growth_points_from_medians(work: pd.DataFrame, group: str, params: Params) 
         median_col, n_col = f"median_sgp_{group}_{subject}", f"n_sgp_{group}_{subject}"
         if median_col not in work:
             continue
-        medians = pd.to_numeric(work[median_col], errors="coerce")
-        counts = pd.to_numeric(work.get(n_col, pd.Series(0, index=work.index)), errors="coerce")
-        computed = [
-            sgp_points(
-                None if math.isnan(m) else float(m),
-                0 if math.isnan(c) else int(c),
-                cuts=cuts,
-                min_n=min_n,
-            ).points
-            for m, c in zip(medians.astype(float), counts.astype(float), strict=True)
-        ]
-        series = pd.Series([np.nan if v is None else v for v in computed], index=work.index)
+        medians = pd.to_numeric(work[median_col], errors="coerce").to_numpy(
+            dtype=np.float64, na_value=np.nan
+        )
+        counts_col = work.get(n_col, pd.Series(0, index=work.index))
+        counts = pd.to_numeric(counts_col, errors="coerce").to_numpy(
+            dtype=np.float64, na_value=np.nan
+        )
+        series = pd.Series(
+            sgp_points_array(medians, counts, cuts=cuts, min_n=min_n), index=work.index
+        )
         points_col = f"pts_{group}_{subject}_sgp"
         if points_col in work:
             given = pd.to_numeric(work[points_col], errors="coerce")
             series = given.where(given.notna(), series)
         work[points_col] = series
+
+
+def _lagged(lookup: pd.Series, keys: npt.NDArray[np.int64], lag: int) -> FloatArray:
+    """The looked-up values ``lag`` years before each key (NaN when that year is absent)."""
+    found: FloatArray = lookup.reindex(keys - lag).to_numpy(dtype=np.float64, na_value=np.nan)
+    return found
+
+
+def _cumulative_columns(
+    ids: np.ndarray,
+    years: np.ndarray,
+    annual: FloatArray,
+    given: FloatArray,
+    *,
+    weights: tuple[float, ...],
+    cap: bool,
+    partial: str,
+) -> tuple[FloatArray, npt.NDArray[np.bool_]]:
+    """Cumulative PPIs of every row (and their partial-history flags), vectorised.
+
+    Row by row this is :func:`cumulative_ppi` over the annual PPIs of the row's year and the
+    ``len(weights) − 1`` years before it (exact years of the same school), unless a cumulative
+    value is given, which is used as it is.
+    """
+    k = len(weights)
+    codes, _ = pd.factorize(ids)
+    keys = codes.astype(np.int64) * 10_000 + years.astype(np.int64)  # school × year, exact
+    lookup = pd.Series(annual, index=keys)
+    lookup = lookup[~lookup.index.duplicated(keep="last")]
+    window = np.column_stack([_lagged(lookup, keys, k - 1 - j) for j in range(k)])
+    present = ~np.isnan(window)
+    count = present.sum(axis=1)
+    position = np.clip(np.cumsum(present, axis=1) - 1, 0, k - 1)
+    w = np.asarray(weights, dtype=np.float64)[position]
+    numerator = np.where(present, window * w, 0.0).sum(axis=1)
+    denominator = np.where(present, w, 0.0).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        total = numerator / denominator
+    partial_history = count < k
+    value = np.where(present[:, -1], total, np.nan)
+    if partial == "insufficient":
+        value = np.where(partial_history, np.nan, value)
+    if cap:
+        value = np.where(value > 100.0, 100.0, value)
+    flags = partial_history & ~np.isnan(value)
+    has_given = ~np.isnan(given)
+    return np.where(has_given, given, value), flags & ~has_given
 
 
 def ma12_determinations(frame: pd.DataFrame, params: Params) -> tuple[Determination, ...]:
@@ -526,30 +616,29 @@ def ma12_determinations(frame: pd.DataFrame, params: Params) -> tuple[Determinat
     weights = params.get_floats("cum_ppi_year_weights")
     cap = params.get_bool("cap_cum_ppi")
     partial = params.get_str("partial_history")
-    cum: dict[str, list[float | None]] = {g: [] for g in MA12_GROUPS}
-    partial_flags: list[bool] = []
-    ids = work["school_id"].tolist()
-    all_years = work["year"].astype(int).tolist()
-    annual_of = {g: work[f"_annual_{g}"].tolist() for g in MA12_GROUPS}
-    given_of = {
-        g: work[f"cum_ppi_{g}"].tolist() if f"cum_ppi_{g}" in work else [None] * len(ids)
-        for g in MA12_GROUPS
-    }
-    for start, end in contiguous_runs(ids):
-        years = all_years[start:end]
-        for group in MA12_GROUPS:
-            annual = dict(zip(years, annual_of[group][start:end], strict=True))
-            for year, given in zip(years, given_of[group][start:end], strict=True):
-                if _opt(given) is not None:
-                    cum[group].append(_opt(given))
-                    if group == "all":
-                        partial_flags.append(False)
-                    continue
-                history = [_opt(annual.get(y)) for y in range(year - len(weights) + 1, year + 1)]
-                result = cumulative_ppi(history, weights=weights, cap=cap, partial=partial)
-                cum[group].append(result.value)
-                if group == "all":
-                    partial_flags.append(result.partial_history and result.value is not None)
+    ids = work["school_id"].to_numpy()
+    all_years = work["year"].to_numpy(dtype=np.int64)
+    cum: dict[str, FloatArray] = {}
+    partial_flags = np.zeros(len(work), dtype=bool)
+    for group in MA12_GROUPS:
+        given = (
+            pd.to_numeric(work[f"cum_ppi_{group}"], errors="coerce").to_numpy(
+                dtype=np.float64, na_value=np.nan
+            )
+            if f"cum_ppi_{group}" in work
+            else np.full(len(work), np.nan)
+        )
+        cum[group], flags = _cumulative_columns(
+            ids,
+            all_years,
+            work[f"_annual_{group}"].to_numpy(dtype=np.float64, na_value=np.nan),
+            given,
+            weights=weights,
+            cap=cap,
+            partial=partial,
+        )
+        if group == "all":
+            partial_flags = flags
     for group in MA12_GROUPS:
         work[f"_cum_{group}"] = cum[group]
     work["_partial"] = partial_flags
@@ -564,56 +653,107 @@ def ma12_determinations(frame: pd.DataFrame, params: Params) -> tuple[Determinat
             )
         percentile = percentile.where(percentile.notna(), ranked)
     work["_percentile"] = percentile
+    needed = [name for name in _ROW_COLUMNS if name in work]
+    columns = [_cells(work[name]) for name in needed]
+    cuts = _Cuts.of(params)
     out = [
-        ma12_level(_school({str(k): v for k, v in row.items()}), params)
-        for row in work.to_dict("records")
+        ma12_level(_school(dict(zip(needed, row, strict=True))), params, cuts)
+        for row in zip(*columns, strict=True)
     ]
     out.sort(key=lambda d: (d.year, d.school_id))
     return tuple(out)
 
 
+def _cells(column: pd.Series) -> list[object]:
+    """A column as Python values; numbers as floats with None for missing (what ``_opt`` gives)."""
+    if pd.api.types.is_numeric_dtype(column.dtype) and not pd.api.types.is_bool_dtype(column):
+        values = column.to_numpy(dtype=np.float64, na_value=np.nan).tolist()
+        return [None if v != v else v for v in values]
+    return column.tolist()
+
+
+#: The columns a level reads (``_school``), besides those the rule forms (``_…``).
+_ROW_COLUMNS = (
+    "school_id",
+    "year",
+    "grades",
+    "school_type",
+    "n_all",
+    "n_high_needs",
+    "cum_ppi_all",
+    "_cum_all",
+    "_cum_high_needs",
+    "_percentile",
+    "_partial",
+    "_annual_all",
+    "_annual_high_needs",
+    "participation_min",
+    "lowest_subgroup",
+    "subgroup_percentile_min",
+    "grad_4yr",
+    "grad_5yr",
+    "grad_5yr_prev1",
+    "grad_5yr_prev2",
+    "persistently_low_grad",
+    "designation",
+    "held_harmless",
+    "prior_level",
+)
+
+
+def _num(value: object) -> float | None:
+    """``_opt`` with a shortcut for the floats and Nones ``_cells`` gives."""
+    if value is None:
+        return None
+    if type(value) is float:
+        return value if value == value else None
+    return _opt(value)
+
+
+def _flag(value: object) -> bool | None:
+    return value if isinstance(value, bool) else None
+
+
 def _school(row: dict[str, object]) -> Ma12School:
-    def num(name: str) -> float | None:
-        return _opt(row.get(name))
-
-    def flag(name: str) -> bool | None:
-        value = row.get(name)
-        return value if isinstance(value, bool) else None
-
-    designation_text = row.get("designation")
+    get = row.get
+    designation_text = get("designation")
     designation: int | None = None
     if isinstance(designation_text, str):
         designation = {"4": 4, "5": 5, "underperforming": 4, "chronic": 5}[designation_text]
-    elif _opt(designation_text) is not None:
-        designation = int(_opt(designation_text) or 0)
-    prior = num("prior_level")
-    flags = ["partial_history"] if row.get("_partial") else []
-    if num("cum_ppi_all") is not None:
+    elif _num(designation_text) is not None:
+        designation = int(_num(designation_text) or 0)
+    prior = _num(get("prior_level"))
+    flags = ["partial_history"] if get("_partial") else []
+    if _num(get("cum_ppi_all")) is not None:
         flags.append("published_cumulative")
-    grades = row.get("grades")
-    kind = row.get("school_type")
+    grades = get("grades")
+    kind = get("school_type")
     return Ma12School(
         school_id=str(row["school_id"]),
         year=int(row["year"]),  # type: ignore[call-overload]
         grades=grades if isinstance(grades, str) else None,
         school_type=kind if isinstance(kind, str) else None,
-        n_all=num("n_all"),
-        n_high_needs=num("n_high_needs"),
-        cum_ppi_all=num("_cum_all"),
-        cum_ppi_high_needs=num("_cum_high_needs"),
-        percentile=num("_percentile"),
-        participation_min=num("participation_min"),
-        lowest_subgroup=flag("lowest_subgroup"),
-        subgroup_percentile_min=num("subgroup_percentile_min"),
-        grad_4yr=num("grad_4yr"),
-        grad_5yr=(num("grad_5yr"), num("grad_5yr_prev1"), num("grad_5yr_prev2")),
-        persistently_low_grad=flag("persistently_low_grad"),
+        n_all=_num(get("n_all")),
+        n_high_needs=_num(get("n_high_needs")),
+        cum_ppi_all=_num(get("_cum_all")),
+        cum_ppi_high_needs=_num(get("_cum_high_needs")),
+        percentile=_num(get("_percentile")),
+        participation_min=_num(get("participation_min")),
+        lowest_subgroup=_flag(get("lowest_subgroup")),
+        subgroup_percentile_min=_num(get("subgroup_percentile_min")),
+        grad_4yr=_num(get("grad_4yr")),
+        grad_5yr=(
+            _num(get("grad_5yr")),
+            _num(get("grad_5yr_prev1")),
+            _num(get("grad_5yr_prev2")),
+        ),
+        persistently_low_grad=_flag(get("persistently_low_grad")),
         designation=designation,
-        held_harmless=flag("held_harmless") is True,
+        held_harmless=_flag(get("held_harmless")) is True,
         prior_level=int(prior) if prior is not None else None,
         flags=tuple(flags),
         extra_values=(
-            ("annual_ppi_all", num("_annual_all")),
-            ("annual_ppi_high_needs", num("_annual_high_needs")),
+            ("annual_ppi_all", _num(get("_annual_all"))),
+            ("annual_ppi_high_needs", _num(get("_annual_high_needs"))),
         ),
     )
