@@ -17,11 +17,14 @@ from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, ValidationError
 
+from turnaround.accountability.api_designations import router as designations_router
+from turnaround.accountability.api_runs import router as identification_router
 from turnaround.api.auth import default_auth
 from turnaround.assessments.api import router as assessments_router
 from turnaround.assessments.api_reports import router as assessment_reports_router
 from turnaround.frameworks.api import router as frameworks_router
 from turnaround.growth.api import router as growth_router
+from turnaround.imports.api import router as imports_router
 from turnaround.monitoring.api_coaching import router as coaching_router
 from turnaround.monitoring.api_dashboard import router as plan_dashboard_router
 from turnaround.monitoring.api_sessions import router as sessions_router
@@ -47,6 +50,9 @@ api = NinjaAPI(
 
 api.add_router("/", organizations_router)
 api.add_router("/", growth_router)
+api.add_router("/", identification_router)
+api.add_router("/", designations_router)
+api.add_router("/", imports_router)
 api.add_router("/", frameworks_router)
 api.add_router("/", assessments_router)
 api.add_router("/", assessment_reports_router)

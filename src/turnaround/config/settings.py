@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "turnaround.performance",
     "turnaround.accountability",
     "turnaround.growth",
+    "turnaround.imports",
     "turnaround.frameworks",
     "turnaround.assessments",
     "turnaround.partners",

@@ -16,6 +16,8 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("healthz", healthz, name="healthz"),
     path("", include("turnaround.growth.urls")),
+    path("", include("turnaround.accountability.urls")),
+    path("", include("turnaround.imports.urls")),
     path("", include("turnaround.frameworks.urls")),
     path("", include("turnaround.assessments.urls")),
     path("", include("turnaround.partners.urls")),

@@ -224,6 +224,7 @@ def demo_load(
                     status=p.designation[0],
                     entered_year=p.designation[1],
                     exited_year=p.designation[2],
+                    phase="exited" if p.designation[2] is not None else "in_turnaround",
                     exit_reason=(
                         "Met the exit criteria: sustained gains in achievement and growth"
                         if p.designation[2] is not None

@@ -112,7 +112,10 @@ class AssessmentResult(models.Model):
 
 
 class SchoolYearProfile(models.Model):
-    """Enrolment, demographics and non-test indicators of a school in one year."""
+    """Enrolment, demographics and non-test indicators of a school in one year.
+
+    A missing value is NULL with its reason in ``missing_reasons`` — never zero.
+    """
 
     school = models.ForeignKey(
         "organizations.School", on_delete=models.CASCADE, related_name="year_profiles"
@@ -134,6 +137,12 @@ class SchoolYearProfile(models.Model):
     dropout_rate = models.FloatField(null=True, blank=True)
     attendance_rate = models.FloatField(null=True, blank=True)
     chronic_absence_rate = models.FloatField(null=True, blank=True)
+    missing_reasons = models.JSONField(
+        default=dict,
+        db_default={},  # rows inserted without the ORM (the demo loader) get {} too
+        blank=True,
+        help_text="why a value is missing: {field: reason}",
+    )
     source = models.ForeignKey(DataSource, on_delete=models.PROTECT, related_name="+")
 
     class Meta:

@@ -32,6 +32,9 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         for school_id in sorted(reach.school_ids):
             items.append({"label": "My school", "url": reverse("web:school", args=[school_id])})
     items.append({"label": "Schools", "url": reverse("web:schools")})
+    for state in states:  # the identification board, designations, cohorts (and runs for staff)
+        label = "Accountability" if len(states) == 1 else f"{state.code} accountability"
+        items.append({"label": label, "url": reverse("accountability:board", args=[state.code])})
     if not reach.is_empty:
         items.append({"label": "Assessments", "url": reverse("assessment_list")})
         items.append({"label": "Frameworks", "url": reverse("frameworks:list")})
@@ -44,6 +47,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if reach.restricted_state_ids:
         items.append({"label": "Student growth", "url": reverse("growth:home")})
     if reach.admin_state_ids:
+        items.append({"label": "Data imports", "url": reverse("imports:list")})
         items.append({"label": "People", "url": reverse("accounts:people")})
         items.append({"label": "Audit trail", "url": reverse("web:audit")})
     items.append({"label": "API tokens", "url": reverse("accounts:tokens")})

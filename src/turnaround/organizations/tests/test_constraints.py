@@ -172,9 +172,30 @@ def test_determination_and_designation_rules(org):
             ruleset="ma-2012",
             label="Level 2",
             level=2,
+            is_official=True,
             source=org.source,
         )
-    )  # one determination per school, year and rule set
+    )  # one published determination per school, year and rule set …
+    AccountabilityDetermination.objects.create(
+        school=org.school,
+        year=2017,
+        ruleset="ma-2012",
+        label="Level 2",
+        level=2,
+        is_official=False,
+        source=org.source,
+    )  # … and a computed one beside it: a computation never overwrites what was published
+    assert refused(
+        lambda: AccountabilityDetermination.objects.create(
+            school=org.school,
+            year=2017,
+            ruleset="ma-2012",
+            label="Level 3",
+            level=3,
+            is_official=False,
+            source=org.source,
+        )
+    )  # but only one computed
     assert refused(
         lambda: Designation.objects.create(
             school=org.school,

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class ImportsConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "turnaround.imports"
+    verbose_name = "Data imports"
