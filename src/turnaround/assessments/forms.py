@@ -18,10 +18,12 @@ NO_STUDENT_NAMES = (
 
 
 class UswdsMixin:
-    """USWDS classes and hint wiring on every widget."""
+    """USWDS classes on every widget. Django links each control to its hint and its errors
+    (``aria-describedby`` naming ``<id>_helptext`` and ``<id>_error``, the ids
+    ``assessments/_field.html`` gives them)."""
 
     def style(self) -> None:
-        for name, field in self.fields.items():  # type: ignore[attr-defined]
+        for field in self.fields.values():  # type: ignore[attr-defined]
             widget = field.widget
             if isinstance(widget, forms.HiddenInput):
                 continue
@@ -38,8 +40,6 @@ class UswdsMixin:
                 widget.attrs.setdefault("class", "usa-file-input")
             else:
                 widget.attrs.setdefault("class", "usa-input")
-            if field.help_text:
-                widget.attrs.setdefault("aria-describedby", f"{self[name].auto_id}_help")  # type: ignore[index]
 
 
 class DateInput(forms.DateInput):

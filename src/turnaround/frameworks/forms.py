@@ -28,11 +28,13 @@ Group = tuple[str | None, list[forms.BoundField]]
 
 
 class UswdsForm(forms.Form):
-    """USWDS classes on every widget, hints linked with aria-describedby, grouped fieldsets."""
+    """USWDS classes on every widget and grouped fieldsets. Django links each control to its hint
+    and its errors (``aria-describedby`` naming ``<id>_helptext`` and ``<id>_error``, the ids
+    ``frameworks/field.html`` gives them)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        for name, field in self.fields.items():
+        for field in self.fields.values():
             widget = field.widget
             if isinstance(widget, (forms.CheckboxSelectMultiple, forms.CheckboxInput)):
                 widget.attrs.setdefault("class", "usa-checkbox__input")
@@ -46,8 +48,6 @@ class UswdsForm(forms.Form):
                 widget.attrs.setdefault("class", "usa-file-input")
             elif not isinstance(widget, forms.HiddenInput):
                 widget.attrs.setdefault("class", "usa-input")
-            if field.help_text:
-                widget.attrs.setdefault("aria-describedby", f"id_{name}_help")
 
     def groups(self) -> list[Group]:
         return [(None, list(self.visible_fields()))]

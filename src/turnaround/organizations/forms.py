@@ -21,7 +21,7 @@ class SchoolForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance and self.instance.pk and not self.is_bound:
             self.initial["version"] = self.instance.version
-        for name, field in self.fields.items():
+        for field in self.fields.values():
             widget = field.widget
             if isinstance(widget, forms.CheckboxInput):
                 widget.attrs.setdefault("class", "usa-checkbox__input")
@@ -29,8 +29,6 @@ class SchoolForm(forms.ModelForm):
                 widget.attrs.setdefault("class", "usa-select")
             elif not isinstance(widget, forms.HiddenInput):
                 widget.attrs.setdefault("class", "usa-input")
-            if field.help_text:
-                widget.attrs.setdefault("aria-describedby", f"id_{name}_help")
 
     def clean_zip_code(self) -> str:
         value = self.cleaned_data["zip_code"].strip()

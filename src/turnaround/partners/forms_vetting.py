@@ -24,10 +24,12 @@ from turnaround.partners.needs import GradeBand, NeedArea, area_label
 
 
 class _Uswds:
-    """USWDS classes and hint wiring on every widget."""
+    """USWDS classes on every widget. Django links each control to its hint and its errors
+    (``aria-describedby`` naming ``<id>_helptext`` and ``<id>_error``, the ids
+    ``partners/_field.html`` gives them)."""
 
     def style(self) -> None:
-        for name, field in self.fields.items():  # type: ignore[attr-defined]
+        for field in self.fields.values():  # type: ignore[attr-defined]
             widget = field.widget
             if isinstance(widget, (forms.HiddenInput, forms.RadioSelect)):
                 continue
@@ -42,8 +44,6 @@ class _Uswds:
                     widget.attrs["rows"] = 4
             else:
                 widget.attrs.setdefault("class", "usa-input")
-            if field.help_text:
-                widget.attrs.setdefault("aria-describedby", f"{self[name].auto_id}_help")  # type: ignore[index]
 
 
 class DateInput(forms.DateInput):

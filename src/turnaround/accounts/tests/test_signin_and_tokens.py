@@ -8,6 +8,7 @@ from django.test import Client
 
 from turnaround.accounts.models import ApiToken
 from turnaround.audit.models import AuditEvent
+from turnaround.core.testing import described_by
 
 pytestmark = pytest.mark.django_db
 
@@ -84,4 +85,16 @@ def test_token_form_errors_name_the_field(personas, client_for):
     assert response.status_code == 422
     errors = response.context["form"].errors
     assert "name" in errors and "expires_at" in errors
+    assert not ApiToken.objects.exists()
+
+
+def test_token_form_controls_are_described_by_their_hint_and_error(personas, client_for):
+    c = client_for(personas.state_staff)
+    response = c.post("/account/tokens/", {"name": "export", "expires_at": "2001-01-01"})
+    assert response.status_code == 422
+    described = described_by(response.content.decode(), "id_expires_at")
+    assert described["id_expires_at_helptext"].startswith("A date such as 2027-06-30.")
+    assert "The expiry date must be in the future." in described["id_expires_at_error"]
+    # a valid control names only its hint
+    assert list(described_by(response.content.decode(), "id_name")) == ["id_name_helptext"]
     assert not ApiToken.objects.exists()

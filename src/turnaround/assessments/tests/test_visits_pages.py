@@ -20,6 +20,7 @@ from turnaround.assessments.models import (
     ReviewerRating,
 )
 from turnaround.assessments.tests import factories as f
+from turnaround.core.testing import described_by
 
 pytestmark = pytest.mark.django_db
 
@@ -155,6 +156,26 @@ def test_evidence_autosave_updates_one_row(visit, personas, client_for):
             **HTMX,
         ).content.decode()
     )
+
+
+def test_invalid_evidence_controls_are_described_by_their_hint_and_error(
+    visit, personas, client_for
+):
+    c = client_for(personas.reviewer)
+    response = c.post(
+        f"/assessments/{visit.pk}/evidence/save/",
+        {"client_id": str(uuid.uuid4()), "kind": "interview", "source": "", "note": ""},
+    )
+    assert response.status_code == 422
+    html = response.content.decode()
+    note = described_by(html, "id_note")  # written by hand in evidence.html
+    assert "no student names" in note["id_note_helptext"]
+    assert note["id_note_error"] == "Note: This field is required."
+    assert "autosave-status" in note
+    source = described_by(html, "id_source")  # rendered by Django through _field.html
+    assert source["id_source_helptext"].startswith("Who or what it came from")
+    assert source["id_source_error"] == "Source: This field is required."
+    assert not Evidence.objects.exists()
 
 
 def test_rating_card_refuses_a_level_without_reasons(visit, personas, client_for):

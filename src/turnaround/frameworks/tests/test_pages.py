@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from turnaround.core.testing import described_by
 from turnaround.frameworks import io
 from turnaround.frameworks.models import Framework, FrameworkVersion, Indicator, Practice
 from turnaround.frameworks.services import (
@@ -238,6 +239,18 @@ def test_invalid_input_is_shown_at_its_field(personas, client_for, ma_draft):
     )
     assert response.status_code == 422
     assert b"TP1 is already the code of a practice of this version" in response.content
+    assert not Practice.objects.filter(name="Dup").exists()
+
+
+def test_an_invalid_field_is_described_by_its_hint_and_its_error(personas, client_for, ma_draft):
+    client = client_for(personas.state_admin)
+    response = client.post(
+        url(ma_draft, "practices/new/"), {"version": ma_draft.version, "code": "TP1", "name": "Dup"}
+    )
+    assert response.status_code == 422
+    described = described_by(response.content.decode(), "id_code")
+    assert described["id_code_helptext"] == "Stable across versions, e.g. TP1"
+    assert "TP1 is already the code of a practice" in described["id_code_error"]
     assert not Practice.objects.filter(name="Dup").exists()
 
 

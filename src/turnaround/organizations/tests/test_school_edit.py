@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from turnaround.audit.models import AuditEvent
+from turnaround.core.testing import described_by
 from turnaround.organizations.models import School
 
 pytestmark = pytest.mark.django_db
@@ -123,3 +124,13 @@ def test_audit_page_is_for_state_admins_of_that_state_only(personas, org, client
     ri = client_for(personas.other_state_admin).get("/audit/")
     assert ri.status_code == 200
     assert "Roxbury" not in ri.content.decode()
+
+
+def test_an_invalid_field_is_described_by_its_hint_and_its_error(personas, org, client_for):
+    c = client_for(personas.state_admin)
+    response = c.post(f"/schools/{org.school.pk}/edit/", form_data(org.school, zip_code="abc"))
+    assert response.status_code == 422
+    described = described_by(response.content.decode(), "id_zip_code")
+    assert described["id_zip_code_helptext"] == "Five digits, with leading zeros."
+    assert "A ZIP code is five digits" in described["id_zip_code_error"]
+    assert School.objects.get(pk=org.school.pk).zip_code == org.school.zip_code

@@ -12,6 +12,7 @@ import pytest
 from django.utils import timezone
 from openpyxl import load_workbook
 
+from turnaround.core.testing import described_by
 from turnaround.organizations.models import PartnerOrganization
 from turnaround.partners.models import (
     EvidenceClaim,
@@ -122,6 +123,16 @@ def test_state_admin_adds_a_partner_from_the_registry(org, personas, client_for)
     assert partner.grade_bands == ["elementary", "high"]
     detail = html_of(c.get(created["Location"]))
     assert "Fee per school" in detail and "Elementary (PK–5)" in detail
+
+
+def test_an_invalid_field_is_described_by_its_hint_and_its_error(org, personas, client_for):
+    c = client_for(personas.state_admin)
+    refused = c.post("/partners/new/", {**PROFILE, "website": "bright.example"})
+    assert refused.status_code == 422
+    described = described_by(html_of(refused), "id_website")
+    assert described["id_website_helptext"] == "A full address, e.g. https://example.org."
+    assert "enter a full address starting with http" in described["id_website_error"]
+    assert not PartnerOrganization.objects.filter(name="Bright Futures").exists()
 
 
 def test_state_admin_edits_any_partner(org, personas, client_for):
