@@ -12,61 +12,39 @@ the same run.
 
 from __future__ import annotations
 
-import logging
-import threading
-import time
-
-from django.conf import settings
-from django.db import close_old_connections, connection, connections, transaction
+from functools import partial
 
 from turnaround.accountability.models import IdentificationRun
 from turnaround.accountability.services.runs import identification_compute
+from turnaround.core import jobs
 
-logger = logging.getLogger(__name__)
+
+def _compute(run: IdentificationRun) -> None:
+    identification_compute(run=run, actor=run.requested_by)
+
+
+def _load_and_compute(run_id: int) -> None:
+    _compute(IdentificationRun.objects.select_related("state", "requested_by").get(pk=run_id))
 
 
 def job_start(run: IdentificationRun) -> str:
     """Carry out a queued run, or hand it to whoever will; returns how (``immediate`` …)."""
-    if settings.JOBS_IMMEDIATE:
-        identification_compute(run=run, actor=run.requested_by)
-        return "immediate"
-    if getattr(settings, "JOBS_WORKER", False):
-        return "worker"
-    thread = threading.Thread(
-        target=_thread_main, args=(run.pk,), name=f"identification-run-{run.pk}", daemon=True
+    return jobs.start(
+        name=f"identification-run-{run.pk}",
+        run_now=partial(_compute, run),
+        run_in_thread=partial(_load_and_compute, run.pk),
     )
-    transaction.on_commit(thread.start)
-    return "thread"
 
 
-def _thread_main(run_id: int) -> None:
-    close_old_connections()
-    try:
-        run = IdentificationRun.objects.select_related("state", "requested_by").get(pk=run_id)
-        identification_compute(run=run, actor=run.requested_by)
-    except Exception as exc:  # noqa: BLE001 - a thread has nobody to raise to
-        logger.error("identification run %s: the job thread stopped with %s", run_id, exc)
-    finally:
-        connections.close_all()
+def _next_run() -> IdentificationRun | None:
+    return (
+        IdentificationRun.objects.select_related("state", "requested_by")
+        .filter(status=IdentificationRun.Status.QUEUED)
+        .order_by("created_at", "pk")
+        .first()
+    )
 
 
 def run_queued(*, once: bool = False, poll_seconds: float = 2.0, limit: int | None = None) -> int:
     """The worker loop: claim and carry out queued runs, oldest first; returns how many ran."""
-    done = 0
-    while limit is None or done < limit:
-        if not connection.in_atomic_block:
-            close_old_connections()
-        run = (
-            IdentificationRun.objects.select_related("state", "requested_by")
-            .filter(status=IdentificationRun.Status.QUEUED)
-            .order_by("created_at", "pk")
-            .first()
-        )
-        if run is None:
-            if once:
-                break
-            time.sleep(poll_seconds)
-            continue
-        identification_compute(run=run, actor=run.requested_by)
-        done += 1
-    return done
+    return jobs.worker_loop(_next_run, _compute, once=once, poll_seconds=poll_seconds, limit=limit)

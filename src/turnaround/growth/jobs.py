@@ -1,4 +1,5 @@
-"""A small job runner for growth runs: progress is written to the ``GrowthRun`` row.
+"""Growth runs as jobs (on ``turnaround.core.jobs``): progress is written to the ``GrowthRun``
+row.
 
 Where a queued run is carried out depends on the settings:
 
@@ -18,42 +19,37 @@ runners never carry out the same run.
 
 from __future__ import annotations
 
-import logging
-import threading
-import time
+from functools import partial
 
-from django.conf import settings
-from django.db import close_old_connections, connection, connections, transaction
-
+from turnaround.core import jobs
 from turnaround.growth.models import GrowthRun
 from turnaround.growth.services import growth_compute
 
-logger = logging.getLogger(__name__)
+
+def _compute(run: GrowthRun) -> None:
+    growth_compute(run=run, actor=run.requested_by)
+
+
+def _load_and_compute(run_id: int) -> None:
+    _compute(GrowthRun.objects.select_related("state", "requested_by").get(pk=run_id))
 
 
 def job_start(run: GrowthRun) -> str:
     """Carry out a queued run, or hand it to whoever will; returns how (``immediate`` …)."""
-    if settings.JOBS_IMMEDIATE:
-        growth_compute(run=run, actor=run.requested_by)
-        return "immediate"
-    if getattr(settings, "JOBS_WORKER", False):
-        return "worker"
-    thread = threading.Thread(
-        target=_thread_main, args=(run.pk,), name=f"growth-run-{run.pk}", daemon=True
+    return jobs.start(
+        name=f"growth-run-{run.pk}",
+        run_now=partial(_compute, run),
+        run_in_thread=partial(_load_and_compute, run.pk),
     )
-    transaction.on_commit(thread.start)
-    return "thread"
 
 
-def _thread_main(run_id: int) -> None:
-    close_old_connections()
-    try:
-        run = GrowthRun.objects.select_related("state", "requested_by").get(pk=run_id)
-        growth_compute(run=run, actor=run.requested_by)
-    except Exception as exc:  # noqa: BLE001 - a thread has nobody to raise to
-        logger.error("growth run %s: the job thread stopped with %s", run_id, type(exc).__name__)
-    finally:
-        connections.close_all()
+def _next_run() -> GrowthRun | None:
+    return (
+        GrowthRun.objects.select_related("state", "requested_by")
+        .filter(status=GrowthRun.Status.QUEUED)
+        .order_by("created_at", "pk")
+        .first()
+    )
 
 
 def run_queued(*, once: bool = False, poll_seconds: float = 2.0, limit: int | None = None) -> int:
@@ -61,22 +57,4 @@ def run_queued(*, once: bool = False, poll_seconds: float = 2.0, limit: int | No
 
     With ``once``, stops when nothing is queued; otherwise polls every ``poll_seconds``.
     """
-    done = 0
-    while limit is None or done < limit:
-        if not connection.in_atomic_block:  # a long-lived worker drops stale connections
-            close_old_connections()
-        run = (
-            GrowthRun.objects.select_related("state", "requested_by")
-            .filter(status=GrowthRun.Status.QUEUED)
-            .order_by("created_at", "pk")
-            .first()
-        )
-        if run is None:
-            if once:
-                break
-            time.sleep(poll_seconds)
-            continue
-        logger.info("growth worker: run %s", run.pk)
-        growth_compute(run=run, actor=run.requested_by)
-        done += 1
-    return done
+    return jobs.worker_loop(_next_run, _compute, once=once, poll_seconds=poll_seconds, limit=limit)
