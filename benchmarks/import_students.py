@@ -13,8 +13,9 @@ resident memory (``ru_maxrss``: interpreter, libraries and data) is its own:
   database.
 - **import**: the whole framework as the web page, the API and the CLI drive it — store the
   upload (``import_job_create_from_path``), check it (``import_job_validate``: reader, students
-  writer, staging table, comparison with the stored records) and commit it
-  (``import_job_commit``: the same again, then ``INSERT … ON CONFLICT`` in one transaction).
+  writer, staging table, comparison with the stored records; the staged rows are kept) and
+  commit it (``import_job_commit``: the kept rows staged again, compared, then one ordered
+  ``INSERT``, or ``INSERT … ON CONFLICT`` when some keys are stored, in one transaction).
   The wall time is the sum of the three; the ratio is to COPY's.
 
 Targets: the import under 2 minutes and under 1 GB. Compare runs on the same machine: the ratio

@@ -9,15 +9,26 @@ and writes; it stops at the first problem (the data may have changed since the c
 A file that fills the school directory and other tables is read in two sweeps, schools first, so
 rows about a school the same file adds find it. Memory is bounded by the chunk size: no sweep
 keeps more than one chunk, the writers' key hashes (16 bytes a row) and the counts.
+
+Writers that can (the students writer: a million rows) keep what a sound check pass staged in a
+:class:`Stash` beside the stored file, so the commit loads the checked rows instead of reading
+and checking the file again. The stash holds the same restricted data as the file itself; it is
+used only when the file (SHA-256), the reader and its options are those of the check and the
+writer finds the stored data it relied on unchanged (the school ids); otherwise the commit reads
+the file as before. A check pass replaces it, a commit pass removes it.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
+import shutil
 from collections.abc import Callable, Mapping
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, cast
 
 from turnaround.analytics.accountability.files import RuleInputError
 from turnaround.imports.models import ImportJob
@@ -65,6 +76,77 @@ def sweeps_of(targets: tuple[str, ...]) -> list[tuple[str, ...]]:
     return [ordered]
 
 
+class Keeping(Protocol):
+    """A writer that can keep a check pass's staged rows and stage them again in the commit."""
+
+    def keep(self, folder: Path) -> None: ...
+    def kept(self) -> Any: ...
+    def resume(self, folder: Path, kept: Any) -> bool: ...
+
+
+class Stash:
+    """The rows a sound check pass staged, kept for the commit of the same file (see the module
+    doc): a folder beside the stored file, one entry per writer, and a manifest written last."""
+
+    VERSION = 1
+
+    def __init__(self, path: Path, reader_key: str, options: Mapping[str, Any]) -> None:
+        self.path = path
+        self.folder = path.parent / f".{path.name}.checked"
+        self.manifest = self.folder / "manifest.json"
+        given = json.dumps(dict(options), sort_keys=True, default=str).encode()
+        self.identity = {
+            "version": self.VERSION,
+            "reader": reader_key,
+            "options": hashlib.sha256(given).hexdigest(),  # the pseudonym key is among them
+        }
+
+    def _file_sha256(self) -> str:
+        digest = hashlib.sha256()
+        with self.path.open("rb") as handle:
+            while block := handle.read(1 << 20):
+                digest.update(block)
+        return digest.hexdigest()
+
+    def clear(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def start(self) -> Path:
+        """An empty folder for a check pass's writers."""
+        self.clear()
+        self.folder.mkdir(parents=True)
+        return self.folder
+
+    def seal(self, parts: Mapping[str, Any], notes: list[str]) -> None:
+        manifest = {**self.identity, "sha256": self._file_sha256(), "parts": parts}
+        manifest["notes"] = notes
+        partial = self.folder / "manifest.json.partial"
+        partial.write_text(json.dumps(manifest))
+        os.replace(partial, self.manifest)
+
+    def load(self) -> dict[str, Any] | None:
+        """The manifest, when it belongs to this file, reader and options."""
+        try:
+            manifest = json.loads(self.manifest.read_text())
+        except (OSError, ValueError):
+            return None
+        if not isinstance(manifest, dict):
+            return None
+        if any(manifest.get(k) != v for k, v in self.identity.items()):
+            return None
+        if manifest.get("sha256") != self._file_sha256():
+            return None
+        return manifest
+
+
+def _stash_for(reader: Reader, path: Path, options: Mapping[str, Any]) -> Stash | None:
+    """A stash when every target of the reader can keep its staged rows (one sweep)."""
+    targets = tuple(reader.targets)
+    if len(targets) != 1 or not hasattr(WRITERS.get(targets[0]), "resume"):
+        return None
+    return Stash(path, reader.key, options)
+
+
 def run_pass(
     *,
     reader: Reader,
@@ -87,6 +169,13 @@ def run_pass(
         raise ValueError(f"reader {reader.key!r} fills unknown targets: {', '.join(unknown)}")
     sweeps = sweeps_of(tuple(reader.targets))
     changes = ChangeLog(job) if commit and job is not None else None
+    stash = _stash_for(reader, path, options)
+    kept = None
+    if stash is not None:
+        if commit:
+            kept = stash.load()
+        else:
+            stash.start()
     pending: set[str] = set()
     verb = "writing" if commit else "checking"
     for sweep in sweeps:
@@ -96,6 +185,21 @@ def run_pass(
         writers = {target: WRITERS[target](ctx) for target in sweep}
         stage = f"{verb} {', '.join(sweep)}"
         progress(stage, 0, 0)
+        if stash is not None and kept is not None:
+            progress(f"loading the checked {', '.join(sweep)}", 0, 0)
+            parts = kept.get("parts", {})
+            resumed = all(
+                cast(Keeping, w).resume(stash.folder, parts.get(t)) for t, w in writers.items()
+            )
+            if resumed:
+                outcome.notes = list(kept.get("notes", []))[:MAX_NOTES]
+                progress(f"comparing {', '.join(sweep)} with the stored data", 0, 0)
+                _close(writers, outcome)
+                break
+            kept = None  # the stored data changed since the check: read the file again
+        elif stash is not None and not commit:
+            for writer in writers.values():
+                cast(Keeping, writer).keep(stash.folder)
         chunks = reader.read(
             path,
             options=options,
@@ -117,24 +221,35 @@ def run_pass(
                     for note in chunk.notes:
                         if note not in outcome.notes and len(outcome.notes) < MAX_NOTES:
                             outcome.notes.append(note)
-                    writer.feed(chunk.frame)
+                    writer.feed(chunk.frame, columns=chunk.columns)
                     if commit and problems:
                         break
         except (ImportInvalid, RuleInputError) as exc:
             problems.extend(exc.issues, exc.total)
             reader_failed = True
         progress(f"comparing {', '.join(sweep)} with the stored data", 0, 0)
-        for target, writer in writers.items():
-            writer.close()
-            outcome.summary[target] = writer.summary.as_json()
-            outcome.preview[target] = writer.preview
+        _close(writers, outcome)
         if "schools" in writers:
             pending = set(getattr(writers["schools"], "new_codes", set()))
+        if stash is not None and not commit:
+            if problems or reader_failed:
+                stash.clear()
+            else:
+                stash.seal({t: cast(Keeping, w).kept() for t, w in writers.items()}, outcome.notes)
         if reader_failed or (commit and problems):
             break
+    if stash is not None and commit:
+        stash.clear()
     if changes is not None:
         changes.flush()
         outcome.changes_recorded = changes.written
     if commit and problems:
         raise problems.error(path.name)
     return outcome
+
+
+def _close(writers: Mapping[str, Any], outcome: PassOutcome) -> None:
+    for target, writer in writers.items():
+        writer.close()
+        outcome.summary[target] = writer.summary.as_json()
+        outcome.preview[target] = writer.preview

@@ -158,8 +158,12 @@ class StudentAssessment(models.Model):
     """A pseudonymous student's score: restricted data, never public, never logged."""
 
     student_key = models.CharField(max_length=64, help_text="pseudonymous id, never a state id")
+    # no index of its own: the (school, year, subject) index below serves lookups by school
     school = models.ForeignKey(
-        "organizations.School", on_delete=models.CASCADE, related_name="student_assessments"
+        "organizations.School",
+        on_delete=models.CASCADE,
+        related_name="student_assessments",
+        db_index=False,
     )
     year = models.PositiveSmallIntegerField()
     grade = models.CharField(max_length=2)

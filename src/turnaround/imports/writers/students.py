@@ -4,8 +4,10 @@ Rows are checked a chunk at a time with whole-column operations and copied into 
 staging table — with PostgreSQL's ``COPY`` (psycopg), elsewhere with ``executemany`` — so memory
 stays bounded by the chunk size however long the file. At the end, SQL compares the staging table
 with the stored records (new, changed per field, unchanged) and, in a commit, writes them in one
-statement: ``INSERT … SELECT … ON CONFLICT (student_key, year, subject) DO UPDATE … WHERE`` a
-value differs, so unchanged rows are not touched.
+statement, in key order: ``INSERT … SELECT … ON CONFLICT (student_key, year, subject) DO UPDATE
+… WHERE`` a value differs, so unchanged rows are not touched (a plain ``INSERT`` when none of the
+keys is stored yet). A check pass can keep its staged rows for the commit (``keep``, ``kept``,
+``resume``; see ``pipeline.Stash``), so a commit does not read and check the file again.
 
 Nothing about a student reaches a log or a preview: problems name the row and column but never
 show a student key; the preview counts records by school, year and subject; change records keep,
@@ -15,9 +17,9 @@ fields that changed — never the values.
 
 from __future__ import annotations
 
-import io
 from collections import Counter
-from typing import Any
+from pathlib import Path
+from typing import IO, Any
 
 import numpy as np
 import pandas as pd
@@ -47,7 +49,11 @@ STAGE_COLUMNS: tuple[tuple[str, str, str], ...] = (
     *((flag, "boolean", "INTEGER") for flag in FLAGS),
     ("race", "varchar(12)", "TEXT"),
 )
+STAGE_NAMES = tuple(name for name, _, _ in STAGE_COLUMNS)
 KEY = ("student_key", "year", "subject")
+#: The staged rows a check pass keeps for the commit, and the rows read back at a time (SQLite).
+KEPT_FILE = "students.csv"
+CHUNK = 50_000
 VALUES = ("school_id", "grade", "scale_score", "achievement_level", *FLAGS, "race")
 _TRUE = {"true", "t", "yes", "y", "1", "1.0"}
 _FALSE = {"false", "f", "no", "n", "0", "0.0", ""}
@@ -66,6 +72,7 @@ class StudentsWriter(Writer):
         self.staged = 0
         self.groups: Counter[tuple[str, int, str]] = Counter()
         self._stage_ready = False
+        self._kept: IO[str] | None = None
 
     # --- checks (whole columns) ---------------------------------------------------------------
 
@@ -193,31 +200,98 @@ class StudentsWriter(Writer):
     def apply(self, typed: pd.DataFrame) -> None:
         if not self._stage_ready:
             self._create_stage()
-        names = [name for name, _, _ in STAGE_COLUMNS]
-        stage = typed.rename(columns={"_row": "row_no"})[names]
+        stage = typed.rename(columns={"_row": "row_no"})[list(STAGE_NAMES)]
         if connection.vendor == "postgresql":
-            buffer = io.StringIO()
-            stage.to_csv(buffer, header=False, index=False)
-            sql = (
-                f"COPY {STAGE} ({', '.join(names)}) FROM STDIN "
-                "WITH (FORMAT csv, FORCE_NOT_NULL (race))"
-            )
-            with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
-                copy.write(buffer.getvalue())
+            text = stage.to_csv(header=False, index=False)
+            self._copy([text])
+            if self._kept is not None:
+                self._kept.write(text)
         else:
-            marks = ", ".join(["%s"] * len(names))
-            data = list(stage.astype(object).itertuples(index=False, name=None))
-            with connection.cursor() as cursor:
-                insert = f"INSERT INTO {STAGE} ({', '.join(names)}) VALUES ({marks})"  # noqa: S608
-                cursor.executemany(insert, data)
+            self._insert(stage)
+            if self._kept is not None:
+                stage.to_csv(self._kept, header=False, index=False)
         self.staged += len(stage)
         counts = typed.groupby(["school_code", "year", "subject"], sort=False).size()
         for (code, year, subject), n in counts.items():
             self.groups[(str(code), int(year), str(subject))] += int(n)
 
+    @staticmethod
+    def _copy(blocks: Any) -> None:
+        """PostgreSQL: CSV text (the staged columns in order) into the staging table."""
+        sql = (
+            f"COPY {STAGE} ({', '.join(STAGE_NAMES)}) FROM STDIN "
+            "WITH (FORMAT csv, FORCE_NOT_NULL (race))"
+        )
+        with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+            for block in blocks:
+                copy.write(block)
+
+    @staticmethod
+    def _insert(stage: pd.DataFrame) -> None:
+        """Other databases: a frame of the staged columns into the staging table."""
+        marks = ", ".join(["%s"] * len(STAGE_NAMES))
+        data = list(stage.astype(object).itertuples(index=False, name=None))
+        with connection.cursor() as cursor:
+            insert = f"INSERT INTO {STAGE} ({', '.join(STAGE_NAMES)}) VALUES ({marks})"  # noqa: S608
+            cursor.executemany(insert, data)
+
+    # --- keeping the checked rows for the commit (see ``pipeline.Stash``) ------------------------
+
+    def keep(self, folder: Path) -> None:
+        """In a check pass: also write the staged rows to ``folder``."""
+        self._kept = (folder / KEPT_FILE).open("w", encoding="utf-8", newline="")
+
+    def kept(self) -> dict[str, Any]:
+        """What the commit needs besides the rows: their count, the groups and the school ids
+        the rows were given (which the commit checks are still those of the codes)."""
+        if self._kept is not None:
+            self._kept.close()
+            self._kept = None
+        ids = self.ctx.schools.ids
+        return {
+            "rows": self.staged,
+            "groups": [
+                [code, year, subject, n] for (code, year, subject), n in self.groups.items()
+            ],
+            "school_ids": {code: ids.get(code) for code, _, _ in self.groups},
+        }
+
+    def resume(self, folder: Path, kept: Any) -> bool:
+        """In a commit pass: stage the rows a check pass kept, unless the school ids changed."""
+        rows_file = folder / KEPT_FILE
+        if not isinstance(kept, dict) or not rows_file.is_file():
+            return False
+        schools = self.ctx.schools
+        for code, pk in dict(kept.get("school_ids", {})).items():
+            if not isinstance(pk, int) or pk <= 0 or schools.ids.get(code) != pk:
+                return False
+            if code in schools.ambiguous:
+                return False
+        self._create_stage()
+        if connection.vendor == "postgresql":
+            with rows_file.open("r", encoding="utf-8", newline="") as handle:
+                self._copy(iter(lambda: handle.read(1 << 20), ""))
+        else:
+            for stage in pd.read_csv(
+                rows_file,
+                header=None,
+                names=list(STAGE_NAMES),
+                dtype={"student_key": str, "grade": str, "subject": str, "race": str},
+                keep_default_na=False,
+                chunksize=CHUNK,
+            ):
+                self._insert(stage)
+        self.staged = self.summary.rows = int(kept["rows"])
+        for group in kept["groups"]:
+            self.groups[(str(group[0]), int(group[1]), str(group[2]))] += int(group[3])
+        return True
+
     # --- comparing and writing ----------------------------------------------------------------
 
     def close(self) -> None:
+        if self._kept is not None:
+            self._kept.close()
+            self._kept = None
         try:
             if self._stage_ready and not self.problems:
                 self._compare_and_write()
@@ -245,7 +319,10 @@ class StudentsWriter(Writer):
                 fields = {f: None for f, hit in zip(VALUES, which, strict=True) if hit}
                 self.record(f"{student_key} {year} {subject}", "updated", fields, int(row_no))
             assert self.ctx.source is not None
-            cursor.execute(sql.upsert(int(self.ctx.source.pk)))
+            if new == self.staged:  # none of the keys is stored yet (a first load): no conflicts
+                cursor.execute(sql.insert(int(self.ctx.source.pk)))
+            else:
+                cursor.execute(sql.upsert(int(self.ctx.source.pk)))
 
     def _summarise_groups(self) -> None:
         """The preview: records by school, year and subject (never a student's row)."""
@@ -291,8 +368,23 @@ class _Sql:
             f"WHERE {' OR '.join(self.differs)} ORDER BY s.row_no LIMIT {int(limit)}"
         )
 
+    def insert(self, source_id: int) -> str:
+        """Insert every staged record, in key order (see :meth:`upsert`), when none is stored:
+        a plain insert skips the conflict check of every row. Should another transaction store
+        one of the keys meanwhile, the unique constraint fails the whole commit."""
+        columns = [*KEY, *VALUES]
+        return (
+            f"INSERT INTO {self.table} ({', '.join(_q(c) for c in columns)}, {_q('source_id')}) "  # noqa: S608
+            f"SELECT {', '.join(columns)}, {int(source_id)} FROM {STAGE} "
+            f"ORDER BY {', '.join(KEY)}"
+        )
+
     def upsert(self, source_id: int) -> str:
-        """Insert new records and update changed ones; unchanged rows are not touched."""
+        """Insert new records and update changed ones; unchanged rows are not touched.
+
+        In key order: the unique index on random 64-character keys then grows at its end (or
+        is walked in order) instead of touching a random page for every row, which is most of
+        the cost of a large load once the index outgrows the database's buffers."""
         columns = [*KEY, *VALUES]
         source = _q("source_id")
         updates = ", ".join(f"{_q(c)} = excluded.{_q(c)}" for c in VALUES)
@@ -300,6 +392,7 @@ class _Sql:
         return (
             f"INSERT INTO {self.table} ({', '.join(_q(c) for c in columns)}, {source}) "  # noqa: S608
             f"SELECT {', '.join(columns)}, {int(source_id)} FROM {STAGE} WHERE 1 = 1 "
+            f"ORDER BY {', '.join(KEY)} "
             f"ON CONFLICT ({', '.join(_q(c) for c in KEY)}) DO UPDATE SET {updates}, "
             f"{source} = excluded.{source} WHERE {where}"
         )
