@@ -1,7 +1,8 @@
 """Imports over the API (state administrators; everyone else gets 404).
 
 - ``GET /imports/formats``: the formats you may import.
-- ``POST /imports`` (multipart: ``file``, ``format``, optional ``state`` and ``year``): stores the
+- ``POST /imports`` (multipart: ``file``, ``format``, optional ``state``, ``year``, ``grade`` and
+  ``options``, the format's own options as a JSON object): stores the
   file and starts its check; answers 201 with the job (already checked when jobs run at once).
   Poll ``GET /imports/{id}`` for its progress.
 - ``GET /imports/{id}/problems``: the problems (row, column, value, reason), with the total.
@@ -13,6 +14,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -54,6 +56,34 @@ CHANGE_TARGETS = ("districts", *TARGETS)
 
 def _invalid(where: str, field: str, msg: str) -> ValidationError:
     return ValidationError([{"loc": [where, field], "msg": msg, "type": "value_error"}])
+
+
+def _format_options(text: str | None) -> dict[str, Any]:
+    """The upload's ``options`` (a JSON object of text, lists of text or objects of text)."""
+    if not text or not text.strip():
+        return {}
+    try:
+        given = json.loads(text)
+    except ValueError as exc:
+        raise _invalid("body", "options", "must be a JSON object") from exc
+    if not isinstance(given, dict):
+        raise _invalid("body", "options", "must be a JSON object")
+    for name, value in given.items():
+        if name in ("year", "grade"):
+            raise _invalid("body", "options", f"give {name} as its own field")
+        ok = (
+            isinstance(value, str)
+            or (isinstance(value, list) and all(isinstance(v, str) for v in value))
+            or (
+                isinstance(value, dict)
+                and all(
+                    isinstance(v, str | int) and not isinstance(v, bool) for v in value.values()
+                )
+            )
+        )
+        if not ok:
+            raise _invalid("body", "options", f"{name}: a text, a list of text or an object")
+    return given
 
 
 def _parts(summary: dict[str, Any]) -> dict[str, Any]:
@@ -108,6 +138,16 @@ def import_format_list(request: HttpRequest) -> list[dict[str, Any]]:
             "extensions": list(r.extensions),
             "targets": list(r.targets),
             "restricted": r.restricted,
+            "options": [
+                {
+                    "name": o.name,
+                    "label": o.label,
+                    "help": o.help,
+                    "kind": o.kind,
+                    "allowed": list(o.allowed),
+                }
+                for o in r.options
+            ],
         }
         for r in readers_for_user(request.user)
     ]
@@ -158,6 +198,7 @@ def import_upload(
         raise _invalid("body", "format", f"unknown format; the formats are: {allowed}")
     if not may_import(request.user, state, reader):
         raise Http404("Not found.")
+    given = _format_options(payload.options)
     try:
         job = import_job_create(
             actor=request.user,
@@ -165,12 +206,18 @@ def import_upload(
             reader_key=reader.key,
             blocks=file.chunks(),
             file_name=file.name or "upload",
-            options={"year": payload.year, "grade": payload.grade},
+            options={**given, "year": payload.year, "grade": payload.grade},
         )
     except DjangoValidationError as exc:
         raise ValidationError(
             [
-                {"loc": ["body", field], "msg": " ".join(msgs), "type": "value_error"}
+                {
+                    "loc": ["body", field]
+                    if field in ("year", "grade", "file", "reader")
+                    else ["body", "options", field],
+                    "msg": " ".join(msgs),
+                    "type": "value_error",
+                }
                 for field, msgs in exc.message_dict.items()
             ]
         ) from exc

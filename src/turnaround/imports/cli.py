@@ -48,7 +48,7 @@ def add_arguments(parser: Any) -> None:
         action="append",
         default=[],
         metavar="NAME=VALUE",
-        help="another option the format documents (repeatable)",
+        help="an option of the format (repeatable; --list names each format's options)",
     )
     parser.add_argument("--dry-run", action="store_true", help="check and report; write nothing")
     parser.add_argument("--list", action="store_true", help="name the formats and stop")
@@ -122,7 +122,6 @@ def run(options: dict[str, Any], stdout: Out, stderr: Out) -> int:
             reader_key=key,
             path=path,
             options=given,
-            extra_options=True,
         )
     except ValidationError as exc:
         for field, errors in exc.message_dict.items():
@@ -171,6 +170,10 @@ def _list(stdout: Out) -> int:
             f"{key:<20} {reader.label} ({', '.join(reader.extensions)}) → "
             f"{', '.join(reader.targets)}{restricted}"
         )
+        for option in getattr(reader, "declared_options", ()):
+            stdout.write(
+                f"    --option {option.name}=…  {option.label}: {option.syntax}. {option.help}"
+            )
     return 0
 
 

@@ -8,8 +8,17 @@ from typing import Any
 from ninja import Field, Schema
 
 from turnaround.imports.models import ImportChange, ImportJob
+from turnaround.imports.readers.base import OPTION_TYPES
 from turnaround.imports.targets import MISSING_REASONS, TARGETS
 from turnaround.organizations.schemas import DEFAULT_LIMIT, MAX_LIMIT, STATE_CODE_PARAM_PATTERN
+
+
+class ImportOptionOut(Schema):
+    name: str
+    label: str
+    help: str
+    kind: str = Field(..., json_schema_extra={"enum": list(OPTION_TYPES)})
+    allowed: list[str] = Field(..., description="Allowed values (of a mapping: its values).")
 
 
 class ImportFormatOut(Schema):
@@ -23,6 +32,9 @@ class ImportFormatOut(Schema):
         json_schema_extra={"items": {"type": "string", "enum": list(TARGETS)}},
     )
     restricted: bool = Field(..., description="True for student-level (restricted) records.")
+    options: list[ImportOptionOut] = Field(
+        ..., description="Options of this format beyond year and grade (upload `options`)."
+    )
 
 
 class ImportUploadIn(Schema):
@@ -37,6 +49,14 @@ class ImportUploadIn(Schema):
     )
     grade: int | None = Field(
         None, ge=3, le=12, description="Tested grade, for files of one grade that do not say it."
+    )
+    options: str | None = Field(
+        None,
+        description="The format's own options (`options` of /imports/formats) as a JSON object: "
+        "text for `choice` and `text` options, a list of text for `choices` and `texts`, an "
+        'object of text for `mapping`, e.g. `{"title_i_yes": "targeted", "targets": '
+        '["schools"]}`. Unknown options and values not allowed are refused (422) with the '
+        "allowed ones named.",
     )
 
 
@@ -58,6 +78,11 @@ class TargetSummaryOut(Schema):
     fields: dict[str, int] = Field(..., description="Changed rows by field.")
     districts: DistrictCountsOut | None = Field(
         None, description="For the school directory: districts new, changed, unchanged."
+    )
+    kept_newer: int | None = Field(
+        None,
+        description="For the school directory: rows not applied because the school already "
+        "holds directory data of a later year (kept: newer data stored).",
     )
     schools: int | None = Field(None, description="For student records: schools in the file.")
 
@@ -87,8 +112,9 @@ class ImportJobOut(Schema):
     preview: dict[str, list[dict[str, Any]]] = Field(
         ...,
         description="Per table, the first rows as they will be stored; `_row` is the row in the "
-        "file and `_action` new, changed or unchanged. Student records are shown as counts by "
-        "school, year and subject, never row by row.",
+        "file and `_action` new, changed, unchanged or, for the school directory, `kept: newer "
+        "data stored`. Student records are shown as counts by school, year and subject, never "
+        "row by row.",
     )
     notes: list[str]
     duplicate_of: int | None = Field(

@@ -24,7 +24,7 @@ from django.http import Http404
 from turnaround.accounts.access import get_reach
 from turnaround.imports.models import ImportChange, ImportJob
 from turnaround.imports.readers import READERS
-from turnaround.imports.readers.base import Reader
+from turnaround.imports.readers.base import Reader, ReaderOption
 from turnaround.imports.services import is_restricted, progress_cache_key
 from turnaround.imports.targets import TARGETS
 from turnaround.organizations.models import State
@@ -71,6 +71,7 @@ class ReaderInfo:
     targets: tuple[str, ...]
     target_labels: tuple[str, ...]
     restricted: bool
+    options: tuple[ReaderOption, ...] = ()
 
 
 def reader_info(reader: Reader) -> ReaderInfo:
@@ -82,6 +83,7 @@ def reader_info(reader: Reader) -> ReaderInfo:
         targets=tuple(reader.targets),
         target_labels=tuple(TARGETS[t].label for t in reader.targets if t in TARGETS),
         restricted=is_restricted(reader),
+        options=tuple(getattr(reader, "declared_options", ())),
     )
 
 

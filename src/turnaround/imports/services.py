@@ -18,7 +18,6 @@ No student data reaches the log: log lines carry job and state ids and exception
 from __future__ import annotations
 
 import logging
-import re
 import time
 import traceback
 from collections.abc import Callable, Iterable, Mapping
@@ -49,9 +48,8 @@ logger = logging.getLogger(__name__)
 ProgressCallback = Callable[[str, int, int], None]
 YEAR_MIN, YEAR_MAX = 1990, 2100
 OPTIONS = ("year", "grade")
-_OPTION_NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
-#: Options the platform sets itself.
-_RESERVED = frozenset({"state", "pseudonym_key", "targets"})
+#: Options the platform sets itself: never taken from people, whatever a reader declares.
+_RESERVED_FROM_USERS = frozenset({"state", "pseudonym_key"})
 #: Seconds between progress writes.
 PROGRESS_INTERVAL = 0.5
 #: A job checking or committing with no sign of life for this long was abandoned.
@@ -84,15 +82,19 @@ def is_restricted(reader: Reader) -> bool:
 
 
 def import_options_clean(
-    options: Mapping[str, Any] | None, *, extra: bool = False
+    options: Mapping[str, Any] | None, *, reader: Reader | None = None
 ) -> dict[str, Any]:
-    """The options of an import: ``year`` (a spring year) and ``grade`` (a tested grade, for
-    files of one grade that do not say it). With ``extra`` (the command line), other options a
-    reader documents pass through as text (``title_i_yes=schoolwide``)."""
+    """The options of an import: ``year`` (a spring year), ``grade`` (a tested grade, for files
+    of one grade that do not say it) and the options the reader declares
+    (``reader.declared_options``). Anything else is refused with the allowed names, a value that
+    is not allowed with the allowed values; the platform's own options (``state``,
+    ``pseudonym_key``) are never taken from people."""
+    declared = {o.name: o for o in getattr(reader, "declared_options", ())}
+    allowed = [*OPTIONS, *(n for n in declared if n not in _RESERVED_FROM_USERS)]
     cleaned: dict[str, Any] = {}
     errors: dict[str, list[str]] = {}
     for name, value in (options or {}).items():
-        if value in (None, ""):
+        if value in (None, "") or value == [] or value == {}:
             continue
         text = str(value).strip()
         if name == "year":
@@ -107,10 +109,14 @@ def import_options_clean(
                 errors["grade"] = [f"a tested grade is 3 to 12, got {value!r}"]
             else:
                 cleaned["grade"] = f"{int(text):02d}"
-        elif extra and _OPTION_NAME.fullmatch(name) and name not in _RESERVED:
-            cleaned[name] = text[:200]
+        elif name in declared and name not in _RESERVED_FROM_USERS:
+            try:
+                cleaned[name] = declared[name].clean(value)
+            except ValueError as exc:
+                errors[name] = [str(exc)]
         else:
-            errors[name] = [f"unknown option; allowed: {', '.join(OPTIONS)}"]
+            where = f" for {reader.key}" if reader is not None else ""
+            errors[name] = [f"unknown option{where}; allowed: {', '.join(allowed)}"]
     if errors:
         raise ValidationError(errors)
     return cleaned
@@ -118,7 +124,8 @@ def import_options_clean(
 
 def _reader_options(job: ImportJob, reader: Reader) -> dict[str, Any]:
     """What the reader is given: the job's options, the state, and for student files the key."""
-    options: dict[str, Any] = {**job.options, "state": job.state.code}
+    given = {k: v for k, v in job.options.items() if k not in _RESERVED_FROM_USERS}
+    options: dict[str, Any] = {**given, "state": job.state.code}
     if is_restricted(reader):
         options["pseudonym_key"] = storage.pseudonym_key(job.state)
     return options
@@ -140,11 +147,10 @@ def import_job_create(
     blocks: Iterable[bytes],
     file_name: str,
     options: Mapping[str, Any] | None = None,
-    extra_options: bool = False,
 ) -> ImportJob:
     """Store an uploaded file and create its job (``uploaded``)."""
     reader = reader_for(reader_key)
-    cleaned = import_options_clean(options, extra=extra_options)
+    cleaned = import_options_clean(options, reader=reader)
     suffix = Path(file_name or "").suffix.lower()
     if suffix not in reader.extensions:
         raise ValidationError(
@@ -206,7 +212,6 @@ def import_job_create_from_path(
     reader_key: str,
     path: Path,
     options: Mapping[str, Any] | None = None,
-    extra_options: bool = False,
 ) -> ImportJob:
     """``import_job_create`` for a file on the local disk (the CLI)."""
     if not path.is_file():
@@ -219,7 +224,6 @@ def import_job_create_from_path(
             blocks=iter(lambda: handle.read(storage.BLOCK), b""),
             file_name=path.name,
             options=options,
-            extra_options=extra_options,
         )
 
 

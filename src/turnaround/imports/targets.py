@@ -16,6 +16,10 @@ Conventions every reader keeps
   ``suppressed`` or ``missing``.
 - Values are in the units of the target: percents 0–100, years as the spring year (2017 for
   2016–17), subjects and student groups as the codes below.
+- A reader whose file carries only some columns of a target names the columns it provides
+  (``Chunk.columns``, the key columns always among them); the writers then leave the stored
+  values of every other column as they are. A provided column whose value is missing in a row
+  (suppressed, blank) is a real value: it replaces the stored one with None and its reason.
 - Problems are :class:`turnaround.analytics.accountability.files.InputIssue` (row, column, value,
   reason), raised together as :class:`ImportInvalid` once the whole file has been read — never
   one at a time, never after yielding a chunk that would then be written.
@@ -98,6 +102,7 @@ TARGETS: dict[str, Target] = {
                 "address",
                 "zip_code",
                 "is_open",  # bool
+                "year",  # spring year of the directory data, or None when the file has none
             ),
             key_columns=("state", "school_code"),
         ),

@@ -122,10 +122,14 @@ def import_new(request: HttpRequest) -> HttpResponse:
             options={
                 "year": form.cleaned_data.get("year"),
                 "grade": form.cleaned_data.get("grade"),
+                **form.reader_options(),
             },
         )
     except ValidationError as exc:
         for field, errors in exc.message_dict.items():
+            option = form.option_field(reader.key, field)
+            if field not in form.fields and option in form.fields:
+                field = option
             form.add_error(field if field in form.fields else None, errors)
         return _new_page(request, form, status=422)
     how = job_start(job, "validate")

@@ -110,6 +110,12 @@ class School(models.Model):
     address = models.CharField(max_length=200, blank=True, default="")
     zip_code = models.CharField(max_length=10, blank=True, default="")
     is_open = models.BooleanField(default=True)
+    directory_year = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="Spring year of the directory data the fields above came from (None when the "
+        "file did not say); an import of an older directory does not overwrite them.",
+    )
     version = models.PositiveIntegerField(default=1)
 
     class Meta:

@@ -476,7 +476,8 @@ def tx_inputs(published: pd.DataFrame) -> pd.DataFrame:
     published : DataFrame
         ``school_id``, ``year``, ``label`` (the published rating), ``years_in_status`` (the
         published count of unacceptable years, or NaN) and ``inputs`` (``score``,
-        ``alternative``).
+        ``alternative``, and ``published_count`` when an import kept it there; the
+        ``years_in_status`` column wins where given).
 
     Not Rated and Data Integrity Issues labels are TEA decisions and become the ``status``; the
     other labels are outcomes, kept as ``published_rating`` for comparison only.
@@ -492,7 +493,13 @@ def tx_inputs(published: pd.DataFrame) -> pd.DataFrame:
     frame["status"] = pd.Series(decided, index=frame.index, dtype=object)
     frame["published_rating"] = labels
     if "years_in_status" in published:
-        frame["published_count"] = published["years_in_status"].astype(np.float64).to_numpy()
+        stored = published["years_in_status"].astype(np.float64).to_numpy()
+        given = (
+            pd.to_numeric(frame["published_count"], errors="coerce").astype(np.float64).to_numpy()
+            if "published_count" in frame
+            else np.full(len(frame), np.nan)
+        )
+        frame["published_count"] = np.where(np.isnan(stored), given, stored)
     return frame
 
 

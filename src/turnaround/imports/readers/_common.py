@@ -356,15 +356,25 @@ _TEXT_DEFAULTS: Mapping[str, str] = {
 }
 
 
+#: ``DataFrame.attrs`` key under which :func:`target_frame` notes a partial table's columns.
+PROVIDED = "provided_columns"
+
+
 def target_frame(
-    target: str, data: Mapping[str, Any], rows: Sequence[int] | np.ndarray
+    target: str,
+    data: Mapping[str, Any],
+    rows: Sequence[int] | np.ndarray,
+    *,
+    partial: bool = False,
 ) -> pd.DataFrame:
     """A frame with exactly the columns of ``target`` (in its order) and ``_row``.
 
     Columns not in ``data`` get their neutral value: ``""`` for text (``"unknown"`` for
     ``title_i``), False for flags (True for ``is_open``), ``{}`` for ``missing``/``inputs``,
     ``[]`` for ``reasons`` and None for numbers (a column the file does not carry is None with no
-    reason).
+    reason). With ``partial``, the file provides only the columns in ``data`` (and the key
+    columns): :func:`chunks_of` passes them on as ``Chunk.columns``, so the writers keep the
+    stored values of the others.
     """
     n = len(rows)
     out: dict[str, Any] = {}
@@ -385,18 +395,25 @@ def target_frame(
         else:
             out[column] = np.full(n, None, dtype=object)
     out["_row"] = np.asarray(rows, dtype=np.int64)
-    return pd.DataFrame(out)
+    frame = pd.DataFrame(out)
+    if partial:
+        spec = TARGETS[target]
+        frame.attrs[PROVIDED] = tuple(c for c in spec.columns if c in data or c in spec.key_columns)
+    return frame
 
 
 def chunks_of(
     target: str, frame: pd.DataFrame, chunk_rows: int, notes: Sequence[str] = ()
 ) -> Iterator[Chunk]:
-    """``frame`` cut into chunks of at most ``chunk_rows`` rows (``notes`` on the first)."""
+    """``frame`` cut into chunks of at most ``chunk_rows`` rows (``notes`` on the first), with the
+    columns a partial table provides (see :func:`target_frame`)."""
     if chunk_rows < 1:
         raise ValueError("chunk_rows must be at least 1")
+    columns = frame.attrs.get(PROVIDED)
     for start in range(0, len(frame), chunk_rows):
         part = frame.iloc[start : start + chunk_rows].reset_index(drop=True)
-        yield Chunk(target, part, list(notes) if start == 0 else [])
+        part.attrs.pop(PROVIDED, None)
+        yield Chunk(target, part, list(notes) if start == 0 else [], columns=columns)
 
 
 def emit(

@@ -12,7 +12,9 @@ Two layouts, told apart by their columns:
     ``essa-csi`` (the federal CSI/ATSI identification, of which CA's CSI graduation rule,
     analytics' ``ca-csi-grad``, is one part) with ``AssistanceStatus`` as published as label
     (General Assistance, ATSI, CSI Low Perform, CSI Grad) and one reason per student group
-    flagged for ATSI; the flags, the Title I answer and ``TotStudGrps`` are kept as inputs.
+    flagged for ATSI; the flags, the Title I answer and ``TotStudGrps`` are kept as inputs. The
+    school columns the file lacks (grades, type, charter, address) are not provided, so stored
+    values stay.
 
 ``graddownloadYYYY.txt`` (Dashboard graduation rate, tab-separated) → ``profiles``
     Checked by :func:`~turnaround.analytics.accountability.files.read_ca_dashboard_grad`. Only
@@ -23,8 +25,9 @@ Two layouts, told apart by their columns:
     shown, and ``not_applicable`` for a school with Dashboard Alternative School Status
     (``dass_flag`` Y), whose Dashboard rate is the one-year DASS rate, not the four-year rate.
     The year is the Dashboard's reporting year as the file gives it (``2017f`` → 2017), as the
-    analytics' ``ca-csi-grad`` rule reads it, unless the year option is given. Every other
-    profile column is None (the file has nothing else).
+    analytics' ``ca-csi-grad`` rule reads it, unless the year option is given. The file has no
+    other profile column: the chunks name ``graduation_rate_4yr`` as the only column provided,
+    so the stored enrolment, demographics and other rates are kept.
 """
 
 from __future__ import annotations
@@ -55,7 +58,13 @@ from turnaround.imports.readers._common import (
     target_frame,
     text,
 )
-from turnaround.imports.readers.base import Chunk, Progress, no_progress
+from turnaround.imports.readers.base import (
+    Chunk,
+    Progress,
+    ReaderOption,
+    no_progress,
+    targets_option,
+)
 
 #: ATSI student-group flags of the eligibility file and what they stand for.
 GROUP_NAMES: Mapping[str, str] = {
@@ -83,6 +92,16 @@ class CaEssaReader:
     label = "California ESSA assistance and Dashboard graduation (CDE)"
     targets = ("schools", "determinations", "profiles")
     extensions = (".csv", ".txt")
+    declared_options = (
+        ReaderOption(
+            "title_i_yes",
+            "Title I 'Yes' means (assistance list)",
+            "TitleI1718 says only Yes or No; which program a Yes school runs. Default schoolwide.",
+            kind="choice",
+            allowed=TITLE_I_YES,
+        ),
+        targets_option(targets),
+    )
     description = (
         "California Department of Education files: the 2018 ESSA assistance list "
         "sch_eligibility_state_sg.csv (school directory by 14-digit CDS code with Title I, and "
@@ -199,7 +218,7 @@ def _eligibility(
         f"TitleI1718 'Yes' read as {title_i_yes!r} (the file does not say which program)",
     ]
     return [
-        ("schools", target_frame("schools", schools, rows), notes),
+        ("schools", target_frame("schools", schools, rows, partial=True), notes),
         ("determinations", target_frame("determinations", determinations, rows), []),
     ]
 
@@ -251,11 +270,11 @@ def _graduation(
     }
     notes = [
         f"{n} school rows of all students read (district, state and student-group rows skipped)",
-        "only the graduation rate: every other profile column is None",
+        "only the graduation rate: the stored enrolment, demographics and other rates are kept",
     ]
     if is_dass.any():
         notes.append(
             f"{int(is_dass.sum())} Dashboard alternative schools (DASS): their rate is the "
             "one-year DASS rate, not the four-year rate (not_applicable)"
         )
-    return [("profiles", target_frame("profiles", data, rows), notes)]
+    return [("profiles", target_frame("profiles", data, rows, partial=True), notes)]

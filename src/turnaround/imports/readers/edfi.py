@@ -62,7 +62,13 @@ from turnaround.imports.readers._common import (
     target_frame,
     wanted,
 )
-from turnaround.imports.readers.base import Chunk, Progress, no_progress
+from turnaround.imports.readers.base import (
+    Chunk,
+    Progress,
+    ReaderOption,
+    no_progress,
+    targets_option,
+)
 
 RESOURCES = ("schools", "localEducationAgencies", "assessments", "studentAssessments")
 #: Default performance-level descriptor code values → our levels (1 lowest … 4 highest).
@@ -165,6 +171,39 @@ class EdfiReader:
     key = "edfi"
     label = "Ed-Fi ODS/API resources (JSON)"
     targets = ("schools", "students")
+    declared_options = (
+        ReaderOption(
+            "id_systems",
+            "School identification systems",
+            "Which identificationCodes systems hold the state's codes, in order of preference. "
+            "Default SEA, State.",
+            kind="texts",
+        ),
+        ReaderOption(
+            "subjects",
+            "Assessment subjects",
+            "Subject of each assessment identifier whose academicSubjects do not say one, e.g. "
+            "GR5-MATH=MATH.",
+            kind="mapping",
+            allowed=("ELA", "MATH", "SCI"),
+        ),
+        ReaderOption(
+            "performance_levels",
+            "Performance levels",
+            "Achievement level (1 lowest to 4) of each performance level descriptor, replacing "
+            "the default list, e.g. Advanced=4,Proficient=3,Basic=2,Below Basic=1.",
+            kind="mapping",
+            allowed=("1", "2", "3", "4"),
+            as_int=True,
+        ),
+        ReaderOption(
+            "score_method",
+            "Score result to read",
+            "The scoreResults assessmentReportingMethod holding the scale score. Default "
+            "Scale score.",
+        ),
+        targets_option(targets),
+    )
     extensions = (".json",)
     description = (
         "Resources read from an Ed-Fi ODS/API (Data Standard 4/5) and saved as JSON: one "

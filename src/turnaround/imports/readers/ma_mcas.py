@@ -70,6 +70,7 @@ class MaMcasReader:
     key = "ma-mcas"
     label = "Massachusetts MCAS school results (DESE Excel export)"
     targets = ("results",)
+    declared_options = ()
     extensions = (".xlsx",)
     description = (
         "The DESE MCAS achievement results export (profiles.doe.mass.edu, 'Export to Excel'): "

@@ -59,7 +59,12 @@ from turnaround.imports.readers._common import (
     text,
     year_in_name,
 )
-from turnaround.imports.readers.base import Chunk, Progress, no_progress
+from turnaround.imports.readers.base import (
+    Chunk,
+    Progress,
+    no_progress,
+    targets_option,
+)
 
 DEFAULT_YEAR = 2017
 #: Tested grade → the ordinal in the column names.
@@ -116,6 +121,7 @@ class MaProfilesReader:
     key = "ma-profiles"
     label = "Massachusetts school profiles (DESE, one row per school)"
     targets = ("schools", "profiles", "results", "determinations")
+    declared_options = (targets_option(targets),)
     extensions = (".csv",)
     description = (
         "The DESE school profiles compiled into one CSV (MA_Public_Schools_2017.csv: "

@@ -164,6 +164,7 @@ class NcesCcdReader:
     key = "nces-ccd"
     label = "NCES Common Core of Data school directory (CSV)"
     targets = ("schools",)
+    declared_options = ()
     extensions = (".csv", ".txt")
     description = (
         "The NCES Common Core of Data school directory (nces.ed.gov/ccd, file "

@@ -190,6 +190,7 @@ class StudentsReader:
     key = "students"
     label = "Student assessment records (CSV, restricted)"
     targets = ("students",)
+    declared_options = ()
     extensions = (".csv", ".txt")
     description = (
         "Student-level test scores in the documented CSV layout: student_id (or an already "

@@ -170,6 +170,7 @@ class ResultsTemplateReader:
     key = KEY
     label = "Results template (CSV or XLSX)"
     targets = ("results",)
+    declared_options = ()
     extensions = (".csv", ".txt", ".xlsx")
     publisher = "Uploaded with the turnaround results template"
     description = (

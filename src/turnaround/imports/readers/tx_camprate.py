@@ -7,12 +7,15 @@ the known ratings, every ``CPE…`` percent and count); the directory columns he
 - ``schools``: state ``TX``; ``CAMPUS`` (9 digits) and ``DISTRICT`` (6 digits) as published,
   names, the charter flag (``CFLCHART``) and the grade span (``GRDLOW``–``GRDHIGH``; ``EE``,
   early education before pre-kindergarten, is read as ``PK``). Title I, address and ZIP are not
-  in the file.
+  in the file. The file's year goes with the directory rows, so importing an older year after a
+  newer one does not roll the schools back.
 - ``determinations``: rule set ``tx-a-f``, the published ``C_RATING`` as label (2018: Met
   Standard, Met Alternative Standard, Improvement Required, Not Rated…; 2019: A–F, Not Rated,
-  Data Integrity Issues), ``inputs`` with ``CDALLS`` (overall scaled score), ``C_YRS_IR``
-  (consecutive unacceptable years), the alternative-education flag and, when present, the
-  appeal decision; ``"."`` is None there, never 0. A ``Not Rated: <reason>`` label also gives
+  Data Integrity Issues), ``inputs`` under the ``tx`` rule set's input column names (what the
+  ``tx-a-f`` identification loader reads): ``score`` (``CDALLS``, the overall scaled score),
+  ``published_count`` (``C_YRS_IR``, consecutive unacceptable years), ``alternative``
+  (``CFLALTED``, alternative education accountability) and, when present, the appeal decision
+  ``C_APPEAL_DECISION``; ``"."`` is None there, never 0. A ``Not Rated: <reason>`` label also gives
   the reason (e.g. the Harvey Provision) as ``reasons``.
 """
 
@@ -42,7 +45,12 @@ from turnaround.imports.readers._common import (
     text,
     year_in_name,
 )
-from turnaround.imports.readers.base import Chunk, Progress, no_progress
+from turnaround.imports.readers.base import (
+    Chunk,
+    Progress,
+    no_progress,
+    targets_option,
+)
 
 DIRECTORY = ("CAMPUS", "CAMPNAME", "DISTRICT", "DISTNAME", "CFLCHART")
 
@@ -52,6 +60,7 @@ class TxCamprateReader:
     label = "Texas campus ratings (TEA CAMPRATE_YYYY.csv)"
     targets = ("schools", "determinations")
     extensions = (".csv",)
+    declared_options = (targets_option(targets),)
     description = (
         "The TEA campus accountability summary (CAMPRATE_2019.csv): one row per campus with the "
         "9-digit campus and 6-digit district numbers, names, charter flag and grade span (the "
@@ -108,7 +117,7 @@ def _read(
         return []
     assert rated is not None and year is not None
     rows = frame.index.to_numpy()
-    schools = _schools(frame, rows, problems)
+    schools = _schools(frame, rows, year, problems)
     determinations = _determinations(frame, rated, rows, year)
     if problems:
         return []
@@ -130,7 +139,7 @@ def _grade(frame: pd.DataFrame, name: str, rows: np.ndarray, problems: Problems)
 
 
 def _schools(
-    frame: pd.DataFrame, rows: np.ndarray, problems: Problems
+    frame: pd.DataFrame, rows: np.ndarray, year: int, problems: Problems
 ) -> tuple[pd.DataFrame, list[str]]:
     campus = text(frame["CAMPUS"])
     district = text(frame["DISTRICT"])
@@ -166,11 +175,12 @@ def _schools(
         "grade_high": high,
         "is_charter": charter == "Y",
         "is_open": True,
+        "year": year,
     }
     notes = ["Title I status, address and ZIP are not in this file"]
     if "GRDLOW" in frame.columns and (text(frame["GRDLOW"]) == "EE").any():
         notes.append("grade EE (early education) is read as PK")
-    return target_frame("schools", data, rows), notes
+    return target_frame("schools", data, rows, partial=True), notes
 
 
 def _determinations(
@@ -184,9 +194,9 @@ def _determinations(
     inputs = []
     for i in range(len(labels)):
         entry: dict[str, Any] = {
-            "CDALLS": None if np.isnan(score[i]) else float(score[i]),
-            "C_YRS_IR": years_ir[i],
-            "alternative_education": bool(alternative[i]),
+            "score": None if np.isnan(score[i]) else float(score[i]),
+            "published_count": years_ir[i],
+            "alternative": bool(alternative[i]),
         }
         if appeal is not None:
             entry["C_APPEAL_DECISION"] = appeal[i] or None

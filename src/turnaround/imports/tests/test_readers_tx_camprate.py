@@ -46,7 +46,7 @@ def test_2018_values_match_the_file():
     assert (elkhart["grade_low"], elkhart["grade_high"]) == ("PK", "02")
     rated = row_of(read["determinations"], school_code="001902001")
     assert rated["label"] == "Met Standard"
-    assert rated["inputs"] == {"CDALLS": 87.0, "C_YRS_IR": None, "alternative_education": False}
+    assert rated["inputs"] == {"score": 87.0, "published_count": None, "alternative": False}
     harvey = row_of(read["determinations"], school_code="021803102")
     assert harvey["label"] == "Not Rated: Harvey Provision"
     assert harvey["reasons"] == ["Harvey Provision"]
@@ -59,9 +59,9 @@ def test_2019_dots_are_missing_never_zero():
     determinations = pd.concat([c.frame for c in read if c.target == "determinations"])
     daep = row_of(determinations, school_code="001903002")
     assert daep["label"] == "Not Rated"
-    assert daep["inputs"]["CDALLS"] is None and daep["inputs"]["C_YRS_IR"] is None
+    assert daep["inputs"]["score"] is None and daep["inputs"]["published_count"] is None
     evant = row_of(determinations, school_code="050901101")
-    assert evant["label"] == "F" and evant["inputs"]["C_YRS_IR"] == 4
+    assert evant["label"] == "F" and evant["inputs"]["published_count"] == 4
     assert evant["inputs"]["C_APPEAL_DECISION"] is None
     gervin = row_of(determinations, school_code="015802001")
     assert gervin["label"] == "Data Integrity Issues"

@@ -310,9 +310,9 @@ def test_chunks_are_written_as_they_are_read(run_import, write, monkeypatch):
     monkeypatch.setitem(READERS, "fake", FakeReader(chunks, log))
     original = ResultsWriter.feed
 
-    def feed(self, data):
+    def feed(self, data, **kwargs):
         log.append(f"{'write' if self.ctx.commit else 'check'} {len(log)}")
-        return original(self, data)
+        return original(self, data, **kwargs)
 
     monkeypatch.setattr(ResultsWriter, "feed", feed)
     job = run_import(write("x"), reader="fake", chunk_rows=1)

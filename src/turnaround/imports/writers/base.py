@@ -231,13 +231,28 @@ class Writer:
         self.keys = KeyTracker()
         self.summary = TargetSummary()
         self.preview: list[dict[str, Any]] = []
+        #: the target columns the current chunk's file provides (see ``feed``)
+        self.given: frozenset[str] = frozenset(self.spec.columns)
 
     @property
     def problems(self) -> ProblemLog:
         return self.ctx.problems
 
-    def feed(self, frame: pd.DataFrame) -> None:
-        """Check one chunk and, when the file is sound so far, compare (and write) it."""
+    def feed(self, frame: pd.DataFrame, *, columns: Sequence[str] | None = None) -> None:
+        """Check one chunk and, when the file is sound so far, compare (and write) it.
+
+        ``columns`` are the target columns the file provides (``Chunk.columns``; None for all):
+        the stored values of the others are kept.
+        """
+        given = self.spec.columns if columns is None else tuple(columns)
+        unknown = [c for c in given if c not in self.spec.columns]
+        unkeyed = [c for c in self.spec.key_columns if c not in given]
+        if unknown or unkeyed:
+            raise ValueError(
+                f"the reader named columns {self.target} does not have ({', '.join(unknown)}) "
+                f"or left out key columns ({', '.join(unkeyed)})"
+            )
+        self.given = frozenset(given)
         absent = [c for c in ("_row", *self.spec.columns) if c not in frame.columns]
         if absent:
             for column in absent:

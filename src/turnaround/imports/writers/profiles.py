@@ -33,6 +33,7 @@ PERCENTS = (
 class ProfilesWriter(ModelWriter):
     target = "profiles"
     model = SchoolYearProfile
+    partial = True
     key_fields = ("school_id", "year")
     value_fields = ("enrollment", *PERCENTS, "missing_reasons")
 

@@ -19,6 +19,7 @@ COUNTS = ("n_tested", "sgp_n")
 class ResultsWriter(ModelWriter):
     target = "results"
     model = AssessmentResult
+    partial = True
     key_fields = ("school_id", "year", "subject", "grade", "group")
     value_fields = (
         "n_tested",

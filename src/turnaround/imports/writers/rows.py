@@ -3,6 +3,10 @@
 Per chunk: load the stored rows with the chunk's keys (by school, in batches), compare field by
 field, count new / changed / unchanged, and — in a commit — create the new rows, update the
 changed ones (their ``source`` becomes the job's data source) and record both.
+
+A writer with ``partial`` set honours a partial table (``Chunk.columns``): a stored row is
+compared and updated only in the columns the file provides, and the stored missing-value reasons
+of the other columns are kept.
 """
 
 from __future__ import annotations
@@ -33,6 +37,9 @@ class ModelWriter(Writer):
     value_fields: ClassVar[tuple[str, ...]]
     #: fields compared with the stored row but not written back (e.g. is_official)
     read_fields: ClassVar[tuple[str, ...]] = ()
+    #: whether a file may provide only some value columns (the last value field is then
+    #: ``missing_reasons``, the reasons of the columns given)
+    partial: ClassVar[bool] = False
 
     def records(self, typed: pd.DataFrame) -> list[Record]:
         raise NotImplementedError
@@ -53,12 +60,15 @@ class ModelWriter(Writer):
         if self.problems:
             return
         ctx = self.ctx
+        fields = self._given_fields()
         create: list[models.Model] = []
         update: list[models.Model] = []
         for record in records:
             reasons = record.values.get("missing_reasons") or {}
             self.summary.missing.update(reasons.values())
             found = stored.get(record.key)
+            if found is not None and fields != self.value_fields:
+                record.values = self._kept(record.values, found, fields)
             if found is None:
                 self.summary.new += 1
                 self.note_preview(record.shown, "new", row=record.row)
@@ -66,7 +76,7 @@ class ModelWriter(Writer):
                     create.append(self._instance(record, None))
                     self.record(record.label, "created", {}, record.row)
                 continue
-            changed = [f for f in self.value_fields if not same(found[f], record.values[f])]
+            changed = [f for f in fields if not same(found[f], record.values[f])]
             if not changed:
                 self.summary.unchanged += 1
                 self.note_preview(record.shown, "unchanged", row=record.row)
@@ -83,8 +93,28 @@ class ModelWriter(Writer):
                 self.model._default_manager.bulk_create(create, batch_size=1000)
             if update:
                 self.model._default_manager.bulk_update(
-                    update, fields=[*self.value_fields, "source"], batch_size=ID_BATCH
+                    update, fields=[*fields, "source"], batch_size=ID_BATCH
                 )
+
+    def _given_fields(self) -> tuple[str, ...]:
+        """The value fields the current chunk's file provides (every one unless ``partial``)."""
+        if not self.partial or self.given >= set(self.spec.columns):
+            return self.value_fields
+        *columns, reasons = self.value_fields
+        return (*(f for f in columns if f in self.given), reasons)
+
+    def _kept(
+        self, values: dict[str, Any], found: dict[str, Any], fields: tuple[str, ...]
+    ) -> dict[str, Any]:
+        """A record's values with the stored ones for the columns the file does not provide."""
+        *given, reasons = fields
+        kept = {f: (values[f] if f in given else found[f]) for f in self.value_fields}
+        stored_reasons = found.get(reasons) or {}
+        kept[reasons] = {
+            **{k: r for k, r in stored_reasons.items() if k not in given},
+            **(values.get(reasons) or {}),
+        }
+        return kept
 
     def _instance(self, record: Record, pk: int | None) -> models.Model:
         key = dict(zip(self.key_fields, record.key, strict=True))

@@ -2,10 +2,17 @@
 
 A school is matched by its state code within the state (a district by its code). A value the file
 does not give — an empty NCES id, grade span, address, or Title I ``unknown`` — leaves the stored
-value as it is, so a layout that lacks a column never erases what another layout loaded. A new
+value as it is, so a layout that lacks a column never erases what another layout loaded; so does
+a column the file does not provide at all (``Chunk.columns``: a partial table). A new
 school without a type gets one from its grade span. NCES ids are unique across the platform: an
 id already held by another school (or district) is a problem, not a silent move. Closed schools
 are flagged (``is_open`` false), never deleted.
+
+Each school remembers the year of the directory data its fields came from
+(``School.directory_year``). A file of an older year (its ``year`` column) never rolls a school
+back: its rows about schools with newer directory data are counted as kept (``kept_newer``) and
+change nothing, while schools it names that do not exist yet are still created. A file without a
+year changes schools as any other file and leaves their directory year as it is.
 """
 
 from __future__ import annotations
@@ -44,7 +51,10 @@ SCHOOL_FIELDS = (
     "address",
     "zip_code",
     "is_open",
+    "directory_year",
 )
+#: School fields filled from another target column than their own name.
+COLUMN_OF = {"district_id": "district_code", "name": "school_name", "directory_year": "year"}
 #: Fields where an empty value in the file means "not given": the stored value stays.
 KEEP_WHEN_EMPTY = ("nces_id", "school_type", "town", "address", "zip_code")
 
@@ -62,6 +72,8 @@ class SchoolsWriter(Writer):
         self._leaid_rows: dict[str, tuple[int, str]] = {}  # leaid → (row, district code)
         self.new_codes: set[str] = set()
         self.districts = {"new": 0, "changed": 0, "unchanged": 0}
+        #: rows about schools whose stored directory data is newer than the file's
+        self.kept_newer = 0
 
     # --- checks -------------------------------------------------------------------------------
 
@@ -105,6 +117,9 @@ class SchoolsWriter(Writer):
         out["is_charter"], b = v.flags(frame, "is_charter", p)
         bad |= b
         out["is_open"], b = v.flags(frame, "is_open", p, default=True)
+        bad |= b
+        year, b = v.numbers(frame, "year", p, minimum=1990, maximum=2100, whole=True)
+        out["year"] = [None if np.isnan(y) else int(y) for y in year]
         bad |= b
         lows, highs = [], []
         for i, (low, high) in enumerate(zip(frame["grade_low"], frame["grade_high"], strict=True)):
@@ -233,10 +248,14 @@ class SchoolsWriter(Writer):
         update_fields: set[str] = set()
         identifiers: list[tuple[str, str, School | District]] = []
         for row in typed.to_dict("records"):
-            district_id = self._district(row, identifiers)
-            wanted = self._wanted(row, district_id)
             found = self._schools.get(row["school_code"])
             shown = {k: row[k] for k in self.spec.columns}
+            if found is not None and self._older(row["year"], found.get("directory_year")):
+                self.kept_newer += 1
+                self.note_preview(shown, "kept: newer data stored", row=row["_row"])
+                continue
+            district_id = self._district(row, identifiers)
+            wanted = self._wanted(row, district_id)
             if found is None:
                 self.summary.new += 1
                 self.new_codes.add(row["school_code"])
@@ -277,6 +296,11 @@ class SchoolsWriter(Writer):
         if commit:
             self._write(create, update, update_fields, identifiers)
 
+    @staticmethod
+    def _older(year: int | None, stored: int | None) -> bool:
+        """Whether a file of ``year`` is older than the stored directory data."""
+        return year is not None and stored is not None and year < stored
+
     def _wanted(self, row: dict[str, Any], district_id: int) -> dict[str, Any]:
         wanted: dict[str, Any] = {
             "district_id": district_id,
@@ -292,6 +316,11 @@ class SchoolsWriter(Writer):
             wanted["grade_low"], wanted["grade_high"] = row["grade_low"], row["grade_high"]
         if row["title_i"] != TitleIStatus.UNKNOWN or found is None:
             wanted["title_i"] = row["title_i"]
+        if row["year"] is not None or found is None:
+            wanted["directory_year"] = row["year"]
+        if found is not None:
+            for name in [f for f in wanted if COLUMN_OF.get(f, f) not in self.given]:
+                del wanted[name]
         return wanted
 
     def _district(
@@ -386,3 +415,4 @@ class SchoolsWriter(Writer):
 
     def close(self) -> None:
         self.summary.extra["districts"] = dict(self.districts)
+        self.summary.extra["kept_newer"] = self.kept_newer
