@@ -252,11 +252,14 @@ def test_run_review_designate_and_exit_review(site: Any, demo: dict[str, str]) -
     expect(
         page.get_by_role("heading", level=2, name=re.compile(rf"^Cohort {YEAR},"))
     ).to_be_visible()
-    # vega-embed draws the chart (an SVG hidden from screen readers) and names its container
-    # from the spec's description; the tables beside it have the same figures
+    # vega-embed draws the chart (an SVG hidden from screen readers); the container keeps the
+    # page's own role and name (vega would put its own on it); the tables have the same figures
     chart = main.locator("[data-vega-spec=survival-spec]")
     expect(chart.locator("svg").first).to_be_attached(timeout=15_000)
-    expect(chart).to_have_accessible_name(re.compile(rf"designated in {YEAR}.*same figures"))
+    expect(chart).to_have_accessible_name(
+        re.compile(rf"^Step chart .*designated in {YEAR}.*same figures")
+    )
+    expect(chart).to_have_attribute("role", "img")
     table = page.locator("table.cohort-table").first
     expect(table.locator("caption")).to_contain_text(f"designated in {YEAR}")
     expect(table.locator("tbody tr").first).to_contain_text(str(YEAR))

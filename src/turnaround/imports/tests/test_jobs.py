@@ -7,6 +7,7 @@ import pytest
 from django.core.cache import cache
 from django.urls import reverse
 
+from turnaround.core import jobs as core_jobs
 from turnaround.imports import jobs
 from turnaround.imports.models import ImportJob
 from turnaround.imports.services import import_job_create_from_path, progress_cache_key
@@ -47,13 +48,19 @@ def test_a_thread_starts_once_the_transaction_commits(
             self.args, self.name, self.daemon = args, name, daemon
 
         def start(self):
-            started.append((self.args, self.name, self.daemon))
+            started.append(self)
 
-    monkeypatch.setattr(jobs.threading, "Thread", FakeThread)
+    monkeypatch.setattr(core_jobs.threading, "Thread", FakeThread)
     with django_capture_on_commit_callbacks(execute=True):
-        assert jobs.job_start(job, "commit") == "thread"
+        assert jobs.job_start(job, "validate") == "thread"
         assert not started  # not before the request's transaction commits
-    assert started == [((job.pk, "commit"), f"import-{job.pk}-commit", True)]
+    [thread] = started
+    assert (thread.name, thread.daemon) == (f"import-{job.pk}-validate", True)
+    job_name, body = thread.args
+    assert job_name == thread.name
+    body()  # what the thread carries out: the job loaded afresh, then checked
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.READY
 
 
 def test_unknown_actions_are_refused(job):

@@ -6,7 +6,12 @@
       if (!source || typeof vegaEmbed === "undefined") return;
       var spec = JSON.parse(source.textContent);
       if (typeof spec === "string") spec = JSON.parse(spec);
+      // vega-embed writes its own role and label on the container: the page's own words stay
+      var role = el.getAttribute("role"), label = el.getAttribute("aria-label");
       vegaEmbed(el, spec, { actions: false, renderer: "svg" }).then(function (result) {
+        if (role) el.setAttribute("role", role);
+        if (label) el.setAttribute("aria-label", label);
+        el.removeAttribute("aria-roledescription");
         var svg = el.querySelector("svg");
         if (svg) { svg.setAttribute("aria-hidden", "true"); svg.setAttribute("focusable", "false"); }
       }).catch(function () {
