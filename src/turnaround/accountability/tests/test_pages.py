@@ -18,6 +18,7 @@ from turnaround.accountability.models import (
     IdentificationRun,
 )
 from turnaround.accountability.services.runs import identification_compute
+from turnaround.core.testing import described_by
 from turnaround.organizations.models import School
 
 pytestmark = pytest.mark.django_db
@@ -113,6 +114,10 @@ def test_board_lists_schools_in_status_with_reasons_trend_and_filters(
     assert "1 school in a status" in only_tsi and low.name not in only_tsi
     bad = client.get("/states/MA/accountability/?status=purple")
     assert bad.status_code == 400 and "unknown value &#x27;purple&#x27;" in bad.content.decode()
+    # the error describes its control; the others describe nothing
+    [(error_id, error)] = described_by(bad.content.decode(), "f-status").items()
+    assert error_id == "f-status-error" and "purple" in error
+    assert described_by(bad.content.decode(), "f-year") == {}
 
 
 def test_board_query_count_does_not_grow_with_schools(acc, personas, client_for, ran):

@@ -13,6 +13,7 @@ from django.urls import reverse
 from turnaround.accounts.models import Membership, User
 from turnaround.assessments.priorities import priorities_agree, priorities_propose
 from turnaround.assessments.tests import factories as af
+from turnaround.core.testing import described_by
 from turnaround.monitoring.models import BenchmarkStatus, StrategySession
 from turnaround.plans.models import (
     Action,
@@ -76,6 +77,13 @@ def test_list_filters(org, personas, client_for, plan):
     assert "Lynn plan" not in html(c.get("/plans/?year=2031"))
     bad = c.get("/plans/?status=lost&year=soon")
     assert bad.status_code == 400 and "Filter “status” was ignored" in html(bad)
+    # each refused filter is named next to its control, which it describes, and linked from
+    # the summary
+    for name in ("status", "year"):
+        [(error_id, text)] = described_by(html(bad), f"filter-{name}").items()
+        assert error_id == f"filter-{name}-error" and text
+        assert f'href="#filter-{name}"' in html(bad)
+    assert described_by(html(bad), "filter-district") == {}
 
 
 def test_start_a_plan_chooser(org, personas, client_for):
