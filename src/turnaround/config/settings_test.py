@@ -3,6 +3,12 @@
 import os
 
 os.environ.setdefault("TURNAROUND_DATA_DIR", os.path.join(os.getcwd(), "var", "test"))
+# Parallel runs (pytest-xdist): each worker keeps its files (uploads, stored imports, media) in
+# a folder of its own, as it has a database of its own; set before the settings read it.
+if _worker := os.environ.get("PYTEST_XDIST_WORKER"):
+    _base = os.environ["TURNAROUND_DATA_DIR"]
+    if os.path.basename(_base) != _worker:
+        os.environ["TURNAROUND_DATA_DIR"] = os.path.join(_base, _worker)
 os.environ.setdefault("DEBUG", "0")
 
 from turnaround.config.settings import *  # noqa: E402,F403
