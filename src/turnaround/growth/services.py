@@ -14,9 +14,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import time
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -33,6 +32,7 @@ from turnaround.accounts.access import get_reach
 from turnaround.audit.models import AuditEvent
 from turnaround.audit.services import audit_record
 from turnaround.core.middleware import current_request_id
+from turnaround.core.runs import ProgressCallback, RunProgress, claim_run, save_run
 from turnaround.growth import engine as growth_engine
 from turnaround.growth.aggregates import aggregate_sgps
 from turnaround.growth.executors import executor_kind, get_executor
@@ -52,17 +52,12 @@ from turnaround.performance.models import ALL_GRADES, StudentAssessment
 
 logger = logging.getLogger(__name__)
 
-#: ``progress(stage, done, total)``, as in the demo loader.
-ProgressCallback = Callable[[str, int, int], None]
-
 ENGINE_COLUMNS = ["CONTENT_AREA", "YEAR", "ID", "GRADE", "SCALE_SCORE"]
 FLAG_COLUMNS = ["is_high_needs", "is_econ_disadv", "is_el", "is_swd", "race"]
 YEAR_MIN, YEAR_MAX = 1990, 2100
 #: A queued or running run with no sign of progress for this long was abandoned (its process
 #: stopped): it no longer blocks a new run of the same state.
 STALE_AFTER = timedelta(hours=1)
-#: Seconds between progress writes to the database.
-PROGRESS_INTERVAL = 0.5
 BATCH_SIZE = 2000
 
 
@@ -187,48 +182,7 @@ def growth_run_create(
 
 def growth_run_claim(run: GrowthRun) -> bool:
     """Mark a queued run as running; False when someone else already took it."""
-    now = timezone.now()
-    taken = GrowthRun.objects.filter(pk=run.pk, status=GrowthRun.Status.QUEUED).update(
-        status=GrowthRun.Status.RUNNING, started_at=now, updated_at=now, stage="starting"
-    )
-    run.refresh_from_db()
-    return taken == 1
-
-
-# ---------------------------------------------------------------------------------------------
-# Progress
-
-
-class _Progress:
-    """Progress of a run: written to the run at most every PROGRESS_INTERVAL seconds."""
-
-    def __init__(self, run: GrowthRun, callback: ProgressCallback | None) -> None:
-        self.run = run
-        self.callback = callback
-        self.last_write = 0.0
-
-    def report(self, stage: str, done: int, total: int, *, force: bool = False) -> None:
-        total = max(0, int(total))
-        done = max(0, min(int(done), total)) if total else 0
-        changed_stage = stage != self.run.stage
-        self.run.stage, self.run.progress_done, self.run.progress_total = stage, done, total
-        if self.callback is not None:
-            self.callback(stage, done, total)
-        now = time.monotonic()
-        if force or changed_stage or now - self.last_write >= PROGRESS_INTERVAL:
-            self.last_write = now
-            self.run.updated_at = timezone.now()
-            GrowthRun.objects.filter(pk=self.run.pk).update(
-                stage=stage,
-                progress_done=done,
-                progress_total=total,
-                updated_at=self.run.updated_at,
-            )
-
-
-def _save_run(run: GrowthRun, *fields: str) -> None:
-    run.updated_at = timezone.now()
-    run.save(update_fields=[*fields, "updated_at"])
+    return claim_run(run)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -361,8 +315,8 @@ def growth_compute(
         return run
     kind = executor_kind(executor)
     run.executor = kind
-    _save_run(run, "executor")
-    tracker = _Progress(run, progress)
+    save_run(run, "executor")
+    tracker = RunProgress(run, progress)
     error_class: type[Exception] = _NoEngineError
     try:
         try:
@@ -413,11 +367,11 @@ def _fail(run: GrowthRun, message: str) -> None:
     run.message = message
     run.stage = "failed"
     run.finished_at = timezone.now()
-    _save_run(run, "status", "message", "stage", "finished_at")
+    save_run(run, "status", "message", "stage", "finished_at")
     logger.info("growth run %s failed", run.pk)
 
 
-def _compute(run: GrowthRun, *, engine: Any, kind: str, tracker: _Progress) -> None:
+def _compute(run: GrowthRun, *, engine: Any, kind: str, tracker: RunProgress) -> None:
     state, year, areas = run.state, run.year, tuple(run.content_areas)
     tracker.report("loading scores", 0, 1, force=True)
     scores = _load_scores(state, year, areas)
@@ -467,7 +421,7 @@ def _compute(run: GrowthRun, *, engine: Any, kind: str, tracker: _Progress) -> N
     removed = [f for key, f in stored.items() if key not in planned]
     run.cohorts_planned = len(cohorts)
     run.cohorts_unchanged = len(cohorts) - len(changed)
-    _save_run(run, "cohorts_planned", "cohorts_unchanged")
+    save_run(run, "cohorts_planned", "cohorts_unchanged")
 
     fit_total = len(changed)
     store_total = len(changed) + len(removed)
@@ -504,7 +458,7 @@ def _compute(run: GrowthRun, *, engine: Any, kind: str, tracker: _Progress) -> N
     run.stage = "done"
     run.progress_total = max(run.progress_total, 1)
     run.progress_done = run.progress_total
-    _save_run(run, "status", "finished_at", "message", "stage", "progress_done", "progress_total")
+    save_run(run, "status", "finished_at", "message", "stage", "progress_done", "progress_total")
 
 
 def _summary(
@@ -676,7 +630,7 @@ def _store_cohort(
         run.aggregates_written += written
         run.cohorts_recomputed += 1
         run.recomputed = [*run.recomputed, cohort.label]
-        _save_run(run, "students_scored", "aggregates_written", "cohorts_recomputed", "recomputed")
+        save_run(run, "students_scored", "aggregates_written", "cohorts_recomputed", "recomputed")
 
 
 def _remove_cohort(run: GrowthRun, fit: CohortFit, roster: pd.DataFrame) -> None:
@@ -686,7 +640,7 @@ def _remove_cohort(run: GrowthRun, fit: CohortFit, roster: pd.DataFrame) -> None
         written = _refresh_aggregates(run, fit.year, fit.content_area, touched, roster)
         run.aggregates_written += written
         run.cohorts_removed += 1
-        _save_run(run, "aggregates_written", "cohorts_removed")
+        save_run(run, "aggregates_written", "cohorts_removed")
 
 
 def _refresh_aggregates(

@@ -21,9 +21,8 @@ from __future__ import annotations
 import json
 import logging
 import math
-import time
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -47,15 +46,14 @@ from turnaround.analytics.accountability import (
 from turnaround.analytics.accountability.designation_rules import designation_candidate
 from turnaround.audit.models import AuditEvent
 from turnaround.audit.services import audit_record
+from turnaround.core.runs import ProgressCallback, RunProgress, claim_run, save_run
 from turnaround.organizations.models import State
 from turnaround.performance.models import DataSource
 
 logger = logging.getLogger(__name__)
 
-ProgressCallback = Callable[[str, int, int], None]
 YEAR_MIN, YEAR_MAX = 1990, 2100
 STALE_AFTER = timedelta(hours=1)
-PROGRESS_INTERVAL = 0.5
 BATCH_SIZE = 500
 COMPUTED_SOURCE = "Computed by turnaround identification runs"
 #: Fields of a computed determination a run writes and compares.
@@ -215,48 +213,7 @@ def identification_run_create(
 
 def identification_run_claim(run: IdentificationRun) -> bool:
     """Mark a queued run as running; False when someone else already took it."""
-    now = timezone.now()
-    taken = IdentificationRun.objects.filter(
-        pk=run.pk, status=IdentificationRun.Status.QUEUED
-    ).update(
-        status=IdentificationRun.Status.RUNNING, started_at=now, updated_at=now, stage="starting"
-    )
-    run.refresh_from_db()
-    return taken == 1
-
-
-# ---------------------------------------------------------------------------------------------
-# Progress
-
-
-class _Progress:
-    def __init__(self, run: IdentificationRun, callback: ProgressCallback | None) -> None:
-        self.run = run
-        self.callback = callback
-        self.last_write = 0.0
-
-    def report(self, stage: str, done: int, total: int, *, force: bool = False) -> None:
-        total = max(0, int(total))
-        done = max(0, min(int(done), total)) if total else 0
-        changed = stage != self.run.stage
-        self.run.stage, self.run.progress_done, self.run.progress_total = stage, done, total
-        if self.callback is not None:
-            self.callback(stage, done, total)
-        now = time.monotonic()
-        if force or changed or now - self.last_write >= PROGRESS_INTERVAL:
-            self.last_write = now
-            self.run.updated_at = timezone.now()
-            IdentificationRun.objects.filter(pk=self.run.pk).update(
-                stage=stage,
-                progress_done=done,
-                progress_total=total,
-                updated_at=self.run.updated_at,
-            )
-
-
-def _save_run(run: IdentificationRun, *fields: str) -> None:
-    run.updated_at = timezone.now()
-    run.save(update_fields=[*fields, "updated_at"])
+    return claim_run(run)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -289,7 +246,7 @@ def identification_compute(
         return run
     if run.status != IdentificationRun.Status.RUNNING:
         return run
-    tracker = _Progress(run, progress)
+    tracker = RunProgress(run, progress)
     try:
         _compute(run, tracker)
     except _Stop as exc:
@@ -327,10 +284,10 @@ def _fail(run: IdentificationRun, message: str) -> None:
     run.message = message
     run.stage = "failed"
     run.finished_at = timezone.now()
-    _save_run(run, "status", "message", "stage", "finished_at")
+    save_run(run, "status", "message", "stage", "finished_at")
 
 
-def _compute(run: IdentificationRun, tracker: _Progress) -> None:
+def _compute(run: IdentificationRun, tracker: RunProgress) -> None:
     key = f"{run.ruleset}@{run.ruleset_version}" if run.ruleset_version else run.ruleset
     ruleset = ruleset_get(key)
     params = ruleset.configure(**run.params)
@@ -340,7 +297,7 @@ def _compute(run: IdentificationRun, tracker: _Progress) -> None:
     except NoInputData as exc:
         raise _Stop(str(exc)) from exc
     run.inputs_summary = loaded.summary
-    _save_run(run, "inputs_summary")
+    save_run(run, "inputs_summary")
     tracker.report("evaluating the rules", 1, 3, force=True)
     try:
         determinations = evaluate(ruleset.key, loaded.frames, **run.params)
@@ -361,7 +318,7 @@ def _compute(run: IdentificationRun, tracker: _Progress) -> None:
     run.progress_total = max(run.progress_total, 1)
     run.progress_done = run.progress_total
     run.message = _summary(run)
-    _save_run(
+    save_run(
         run,
         "status",
         "finished_at",
@@ -460,7 +417,7 @@ def _store(
     run: IdentificationRun,
     determinations: list[Determination],
     loaded: RuleInputs,
-    tracker: _Progress,
+    tracker: RunProgress,
 ) -> None:
     by_school = {loaded.ids[d.school_id]: d for d in determinations}
     # the state's determinations of the year (a filter on the state, not an IN list of every
