@@ -435,6 +435,31 @@ def emit(
             progress(done, total)
 
 
+PartsReader = Callable[
+    [Path, Mapping[str, Any], Problems], list[tuple[str, pd.DataFrame, list[str]]]
+]
+
+
+def read_state_file(
+    path: Path,
+    *,
+    state: str,
+    read_parts: PartsReader,
+    options: Mapping[str, Any],
+    progress: Progress,
+    chunk_rows: int,
+) -> Iterator[Chunk]:
+    """A state's whole file: the import's state checked, the file read by ``read_parts`` (which
+    records every problem), then, when nothing is wrong, its targets emitted in chunks."""
+    path = Path(path)
+    problems = Problems(path.name)
+    check_state(options, state, problems)
+    problems.raise_if_any()
+    parts = read_parts(path, options, problems)
+    problems.raise_if_any()
+    yield from emit(parts, options=options, chunk_rows=chunk_rows, progress=progress)
+
+
 # --- values ------------------------------------------------------------------------------------
 
 

@@ -48,12 +48,11 @@ from turnaround.analytics.accountability.files import (
 from turnaround.imports.readers._common import (
     Problems,
     as_source,
-    check_state,
-    emit,
     floats,
     marker_reasons,
     missing_dicts,
     option_year,
+    read_state_file,
     read_table,
     target_frame,
     text,
@@ -122,13 +121,14 @@ class CaEssaReader:
         progress: Progress = no_progress,
         chunk_rows: int = 50_000,
     ) -> Iterator[Chunk]:
-        path = Path(path)
-        problems = Problems(path.name)
-        check_state(options, "CA", problems)
-        problems.raise_if_any()
-        parts = _read(path, options, problems)
-        problems.raise_if_any()
-        yield from emit(parts, options=options, chunk_rows=chunk_rows, progress=progress)
+        yield from read_state_file(
+            path,
+            state="CA",
+            read_parts=_read,
+            options=options,
+            progress=progress,
+            chunk_rows=chunk_rows,
+        )
 
 
 def _read(

@@ -23,13 +23,12 @@ from turnaround.analytics.accountability.files import Col, check_unique, convert
 from turnaround.imports.readers._common import (
     Problems,
     blank_markers,
-    check_state,
-    emit,
     floats,
     ints_or_none,
     marker_reasons,
     missing_dicts,
     option_year,
+    read_state_file,
     target_frame,
     year_in_name,
 )
@@ -95,18 +94,13 @@ class MaMcasReader:
         progress: Progress = no_progress,
         chunk_rows: int = 50_000,
     ) -> Iterator[Chunk]:
-        path = Path(path)
-        problems = Problems(path.name)
-        check_state(options, "MA", problems)
-        problems.raise_if_any()
-        frame, notes = _read(path, options, problems)
-        problems.raise_if_any()
-        assert frame is not None
-        yield from emit(
-            [("results", frame, notes)],
+        yield from read_state_file(
+            path,
+            state="MA",
+            read_parts=_parts,
             options=options,
-            chunk_rows=chunk_rows,
             progress=progress,
+            chunk_rows=chunk_rows,
         )
 
 
@@ -198,6 +192,13 @@ def _year_and_grade(
             "cannot tell the tested grade: name the file like mcas_2014-6.xlsx or pass the grade",
         )
     return year, grade
+
+
+def _parts(
+    path: Path, options: Mapping[str, Any], problems: Problems
+) -> list[tuple[str, pd.DataFrame, list[str]]]:
+    frame, notes = _read(path, options, problems)
+    return [] if frame is None else [("results", frame, list(notes))]
 
 
 def _read(

@@ -44,8 +44,6 @@ from turnaround.imports.readers._common import (
     Problems,
     as_source,
     blank_markers,
-    check_state,
-    emit,
     floats,
     grade_code,
     grade_span,
@@ -53,6 +51,7 @@ from turnaround.imports.readers._common import (
     marker_reasons,
     missing_dicts,
     option_year,
+    read_state_file,
     read_table,
     school_type,
     target_frame,
@@ -143,13 +142,14 @@ class MaProfilesReader:
         progress: Progress = no_progress,
         chunk_rows: int = 50_000,
     ) -> Iterator[Chunk]:
-        path = Path(path)
-        problems = Problems(path.name)
-        check_state(options, "MA", problems)
-        problems.raise_if_any()
-        parts = _read(path, options, problems)
-        problems.raise_if_any()
-        yield from emit(parts, options=options, chunk_rows=chunk_rows, progress=progress)
+        yield from read_state_file(
+            path,
+            state="MA",
+            read_parts=_read,
+            options=options,
+            progress=progress,
+            chunk_rows=chunk_rows,
+        )
 
 
 def _read(

@@ -32,13 +32,12 @@ from turnaround.analytics.accountability.files import RuleInputError, read_tx_ca
 from turnaround.imports.readers._common import (
     Problems,
     as_source,
-    check_state,
-    emit,
     floats,
     grade_code,
     grade_rank,
     ints_or_none,
     option_year,
+    read_state_file,
     read_table,
     school_type,
     target_frame,
@@ -79,13 +78,14 @@ class TxCamprateReader:
         progress: Progress = no_progress,
         chunk_rows: int = 50_000,
     ) -> Iterator[Chunk]:
-        path = Path(path)
-        problems = Problems(path.name)
-        check_state(options, "TX", problems)
-        problems.raise_if_any()
-        parts = _read(path, options, problems)
-        problems.raise_if_any()
-        yield from emit(parts, options=options, chunk_rows=chunk_rows, progress=progress)
+        yield from read_state_file(
+            path,
+            state="TX",
+            read_parts=_read,
+            options=options,
+            progress=progress,
+            chunk_rows=chunk_rows,
+        )
 
 
 def _read(
