@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import traceback
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -48,6 +49,15 @@ def start(*, name: str, run_now: Callable[[], None], run_in_thread: Callable[[],
     )
     transaction.on_commit(thread.start)
     return "thread"
+
+
+def error_place(exc: BaseException) -> str:
+    """Where an unexpected error happened, for the log: file, line and function of the last four
+    frames, never the message or the source text (either may quote student data)."""
+    return "\n".join(
+        f"  {f.filename}:{f.lineno} in {f.name}"
+        for f in traceback.extract_tb(exc.__traceback__)[-4:]
+    )
 
 
 def _thread_main(name: str, body: Callable[[], None]) -> None:

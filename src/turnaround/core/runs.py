@@ -1,4 +1,4 @@
-"""What growth runs and identification runs share: the claim (queued → running), progress
+"""What growth runs and identification runs share: the claim (queued → running), failure, progress
 written to the run at most every ``PROGRESS_INTERVAL`` seconds, and saves that touch
 ``updated_at``.
 
@@ -34,6 +34,15 @@ def save_run(run: Any, *fields: str) -> None:
     """Save ``fields`` of the run, and its ``updated_at``."""
     run.updated_at = timezone.now()
     run.save(update_fields=[*fields, "updated_at"])
+
+
+def fail_run(run: Any, message: str) -> None:
+    """Mark the run failed with ``message``."""
+    run.status = type(run).Status.FAILED
+    run.message = message
+    run.stage = "failed"
+    run.finished_at = timezone.now()
+    save_run(run, "status", "message", "stage", "finished_at")
 
 
 class RunProgress:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -31,8 +30,9 @@ from django.utils import timezone
 from turnaround.accounts.access import get_reach
 from turnaround.audit.models import AuditEvent
 from turnaround.audit.services import audit_record
+from turnaround.core.jobs import error_place
 from turnaround.core.middleware import current_request_id
-from turnaround.core.runs import ProgressCallback, RunProgress, claim_run, save_run
+from turnaround.core.runs import ProgressCallback, RunProgress, claim_run, fail_run, save_run
 from turnaround.growth import engine as growth_engine
 from turnaround.growth.aggregates import aggregate_sgps
 from turnaround.growth.executors import executor_kind, get_executor
@@ -334,10 +334,7 @@ def growth_compute(
     except Exception as exc:  # noqa: BLE001 - recorded on the run for the people who may read it
         # Only the exception's type and where it happened (file, line, function; no source
         # text): its message may quote student data.
-        where = "\n".join(
-            f"  {f.filename}:{f.lineno} in {f.name}"
-            for f in traceback.extract_tb(exc.__traceback__)[-4:]
-        )
+        where = error_place(exc)
         logger.error("growth run %s failed with %s at\n%s", run.pk, type(exc).__name__, where)
         _fail(run, f"The computation stopped with an unexpected error: {type(exc).__name__}: {exc}")
     finally:
@@ -363,11 +360,7 @@ def _fail(run: GrowthRun, message: str) -> None:
     done = list(run.recomputed)
     if done:
         message += f" Stored before it stopped: {', '.join(done)}."
-    run.status = GrowthRun.Status.FAILED
-    run.message = message
-    run.stage = "failed"
-    run.finished_at = timezone.now()
-    save_run(run, "status", "message", "stage", "finished_at")
+    fail_run(run, message)
     logger.info("growth run %s failed", run.pk)
 
 

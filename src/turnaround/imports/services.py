@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import logging
 import time
-import traceback
 from collections.abc import Callable, Iterable, Mapping
 from datetime import timedelta
 from pathlib import Path
@@ -32,6 +31,7 @@ from django.utils import timezone
 
 from turnaround.audit.models import AuditEvent
 from turnaround.audit.services import audit_record
+from turnaround.core.jobs import error_place
 from turnaround.imports import storage
 from turnaround.imports.models import ImportJob
 from turnaround.imports.pipeline import CHUNK_ROWS, PassOutcome, run_pass
@@ -301,10 +301,7 @@ def _counts(new: int, changed: int, unchanged: int) -> str:
 
 def _unexpected(job: ImportJob, exc: Exception, what: str) -> str:
     """The message of an unexpected failure; the log gets the type and place only."""
-    where = "\n".join(
-        f"  {f.filename}:{f.lineno} in {f.name}"
-        for f in traceback.extract_tb(exc.__traceback__)[-4:]
-    )
+    where = error_place(exc)
     logger.error("import %s: %s stopped with %s at\n%s", job.pk, what, type(exc).__name__, where)
     detail = type(exc).__name__ if job.restricted else f"{type(exc).__name__}: {exc}"
     return f"The {what} stopped with an unexpected error ({detail}). Nothing was written."

@@ -21,7 +21,6 @@ from __future__ import annotations
 import json
 import logging
 import math
-import traceback
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
@@ -46,7 +45,8 @@ from turnaround.analytics.accountability import (
 from turnaround.analytics.accountability.designation_rules import designation_candidate
 from turnaround.audit.models import AuditEvent
 from turnaround.audit.services import audit_record
-from turnaround.core.runs import ProgressCallback, RunProgress, claim_run, save_run
+from turnaround.core.jobs import error_place
+from turnaround.core.runs import ProgressCallback, RunProgress, claim_run, fail_run, save_run
 from turnaround.organizations.models import State
 from turnaround.performance.models import DataSource
 
@@ -252,10 +252,7 @@ def identification_compute(
     except _Stop as exc:
         _fail(run, str(exc))
     except Exception as exc:  # noqa: BLE001 - recorded on the run for the people who may read it
-        where = "\n".join(
-            f"  {f.filename}:{f.lineno} in {f.name}"
-            for f in traceback.extract_tb(exc.__traceback__)[-4:]
-        )
+        where = error_place(exc)
         logger.error(
             "identification run %s failed with %s at\n%s", run.pk, type(exc).__name__, where
         )
@@ -280,11 +277,7 @@ def identification_compute(
 
 
 def _fail(run: IdentificationRun, message: str) -> None:
-    run.status = IdentificationRun.Status.FAILED
-    run.message = message
-    run.stage = "failed"
-    run.finished_at = timezone.now()
-    save_run(run, "status", "message", "stage", "finished_at")
+    fail_run(run, message)
 
 
 def _compute(run: IdentificationRun, tracker: RunProgress) -> None:
