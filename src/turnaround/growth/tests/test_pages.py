@@ -114,7 +114,10 @@ def test_active_runs_poll_until_done(org, personas, scores, client_for):
         f"/growth/runs/{run.pk}/", headers={"HX-Request": "true", "HX-Target": "run-progress"}
     )
     assert b'hx-trigger="every 1s"' in detail.content and b"<h1" not in detail.content
-    assert b'<progress class="growth-progress" max="100" value="0"' in detail.content
+    assert (
+        f'<progress max="100" value="0" aria-label="Run {run.pk} progress"'.encode()
+        in detail.content
+    )
     GrowthRun.objects.filter(pk=run.pk).update(status="done")
     assert b"every 2s" not in c.get("/growth/").content
 
